@@ -1,0 +1,106 @@
+"""One run's panel: progress, controls, curves and sample grids, live while its job is active.
+
+The panel is an ``st.fragment`` that reruns on its own every second while the
+run has an active job and not at all otherwise; when the job starts or ends
+it reruns the whole page once to switch the refresh on or off.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from gan_core.jobs import Job
+from gan_core.runs import Run, RunNotFound
+from ui import charts, state, training, widgets
+from ui.metrics import read_metrics
+
+REFRESH_S = 1.0
+SPEED_WINDOW = 20  # steps averaged for images/s and the time left
+
+
+def run_panel(run_id: str, key: str) -> None:
+    """Show ``run_id``; ``key`` keeps the widgets of two panels (Train, Runs) apart."""
+    active = state.active_job_for(run_id) is not None
+    st.fragment(_panel, run_every=REFRESH_S if active else None)(run_id, key, active)
+
+
+def _panel(run_id: str, key: str, was_active: bool) -> None:
+    try:
+        run = state.run_store().get(run_id)
+    except RunNotFound:
+        st.info("This run was deleted.")
+        return
+    job = state.active_job_for(run_id)
+    if (job is not None) != was_active:
+        st.rerun()
+    metrics = read_metrics(run)
+    _status(run, job, metrics)
+    _controls(run, job, key)
+    if metrics.empty:
+        st.caption("Loss curves appear after the first training step.")
+    else:
+        smoothing = st.slider("Curve smoothing", 0.0, 0.99, 0.6, 0.01, key=f"{key}_smoothing",
+                              help="Averages out the step-to-step noise of GAN losses; 0 shows the raw values.")
+        st.plotly_chart(charts.loss_figure(metrics, smoothing), key=f"{key}_curves")
+    sample_browser(run, key)
+
+
+def _speed(metrics: pd.DataFrame) -> float | None:
+    if metrics.empty:
+        return None
+    return float(metrics["images_per_sec"].tail(SPEED_WINDOW).mean())
+
+
+def _status(run: Run, job: Job | None, metrics: pd.DataFrame) -> None:
+    if job is not None:
+        widgets.job_progress(job, images_per_sec=_speed(metrics))
+        return
+    status = run.status()
+    total = run.config().steps
+    text = f"{widgets.STATE_WORDS.get(status.state, status.state)} at step {status.step:,} of {total:,}"
+    st.progress(min(status.step / max(total, 1), 1.0), text=text)
+    if status.error:
+        (st.warning if status.state == "diverged" else st.error)(status.error)
+
+
+def _controls(run: Run, job: Job | None, key: str) -> None:
+    manager = state.job_manager()
+    columns = st.columns([1, 1, 1, 4])
+    if job is not None:
+        if job.state == "paused":
+            columns[0].button("Resume", key=f"{key}_unpause", on_click=manager.resume, args=(job.id,),
+                              icon=":material/play_arrow:", help="Continue training from where it paused.")
+        else:
+            columns[0].button("Pause", key=f"{key}_pause", on_click=manager.pause, args=(job.id,),
+                              icon=":material/pause:", disabled=job.state != "running",
+                              help="Save a checkpoint and wait; the slot stays taken.")
+        columns[1].button("Stop", key=f"{key}_stop", on_click=manager.stop, args=(job.id,),
+                          icon=":material/stop:", help="Save a checkpoint and end the job; you can resume it later.")
+    elif training.resumable(run):
+        latest = run.latest_checkpoint()
+        where = f"step {latest[0]:,}" if latest else "the start (no checkpoint yet)"
+        if columns[0].button("Resume training", key=f"{key}_resume", icon=":material/play_arrow:", type="primary",
+                             help=f"Continue this run from its last checkpoint, {where}."):
+            with widgets.user_errors("resuming the run"):
+                training.resume(run)
+                st.rerun()
+
+
+def sample_browser(run: Run, key: str) -> None:
+    """The newest sample grid, and a slider over the earlier ones (it follows the newest until moved)."""
+    samples = dict(run.samples())
+    if not samples:
+        st.caption(f"The first sample grid appears at step {run.config().sample_every:,}.")
+        return
+    steps = list(samples)
+    chosen_key, newest_key = f"{key}_sample_step", f"{key}_sample_newest"
+    chosen = st.session_state.get(chosen_key)
+    if chosen not in samples or chosen == st.session_state.get(newest_key):
+        st.session_state[chosen_key] = steps[-1]
+    st.session_state[newest_key] = steps[-1]
+    if len(steps) > 1:
+        st.select_slider("Sample grid at step", options=steps, key=chosen_key,
+                         help="Every grid draws the same fixed random vectors, so you see the same images improve.")
+    step = st.session_state[chosen_key]
+    st.image(str(samples[step]), caption=f"Generated images at step {step:,}", width=420)

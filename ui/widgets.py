@@ -1,0 +1,130 @@
+"""Widgets shared by the pages, and the one way an error reaches the user."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from gan_core.config import ConfigError
+from gan_core.data import DatasetError
+from gan_core.distribute import device_description
+from gan_core.jobs import Job
+from gan_core.runs import RunNotFound
+from ui import state
+
+log = logging.getLogger("synthbin.ui")
+
+# Errors whose message was written for the user; anything else is a bug and says so.
+USER_ERRORS = (ConfigError, DatasetError, RunNotFound, FileNotFoundError, PermissionError)
+SIDEBAR_REFRESH_S = 2.0
+# Config field -> the label of the widget that sets it, so a ConfigError points at the widget.
+SETTING_LABELS = {
+    "preset": "Preset",
+    "image_size": "Image size",
+    "latent_dim": "Latent dimension",
+    "lr": "Learning rate",
+    "lr_g": "Generator learning rate",
+    "lr_d": "Discriminator learning rate",
+    "batch_size": "Batch size",
+    "steps": "Training steps",
+    "conditional": "Conditional",
+    "sample_every": "Sample grid every",
+    "checkpoint_every": "Checkpoint every",
+    "seed": "Seed",
+    "classes": "Classes",
+}
+STATE_WORDS = {
+    "queued": "Queued: waits for a free training slot",
+    "running": "Training",
+    "paused": "Paused",
+    "stopped": "Stopped",
+    "finished": "Finished",
+    "diverged": "Diverged",
+    "failed": "Failed",
+}
+
+
+def error_text(error: BaseException, action: str = "") -> str:
+    """A readable one-paragraph message for any exception; never a traceback."""
+    message = str(error).strip() or type(error).__name__
+    if isinstance(error, ConfigError):
+        return _label_setting(message)
+    if isinstance(error, USER_ERRORS):
+        return message
+    doing = f" while {action}" if action else ""
+    return f"Something went wrong{doing}: {type(error).__name__}: {message} (details are in the server log)."
+
+
+def _label_setting(message: str, labels: dict[str, str] = SETTING_LABELS) -> str:
+    match = re.match(r"Setting '(\w+)': (.*)", message, flags=re.DOTALL)
+    if not match or match.group(1) not in labels:
+        return message
+    name, problem = match.groups()
+    return f"**{labels[name]}** (`{name}`): {problem}"
+
+
+def show_error(error: BaseException, action: str = "") -> None:
+    if not isinstance(error, USER_ERRORS):
+        log.exception("Unexpected error while %s", action or "running the page", exc_info=error)
+    st.error(error_text(error, action), icon=":material/error:")
+
+
+@contextmanager
+def user_errors(action: str = "") -> Iterator[None]:
+    """Show any exception raised inside as an ``st.error`` and carry on with the page."""
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - this is the catch-all that keeps tracebacks off the page
+        show_error(error, action)
+
+
+def format_duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def job_progress(job: Job, *, images_per_sec: float | None = None, label: str = "") -> None:
+    """A progress bar with the job's state, step, speed and time left."""
+    rate = images_per_sec or job.last_metrics.get("images_per_sec")
+    parts = [label, STATE_WORDS.get(job.state, job.state), f"step {job.step:,} of {job.total_steps:,}"]
+    if job.state == "running" and job.step == 0:
+        parts.append("building the networks…")
+    if rate and job.state == "running":
+        parts.append(f"{rate:,.0f} images/s")
+        left = (job.total_steps - job.step) * job.run.config().batch_size / rate
+        parts.append(f"about {format_duration(left)} left")
+    st.progress(min(job.step / max(job.total_steps, 1), 1.0), text=" · ".join(p for p in parts if p))
+
+
+@st.cache_resource(show_spinner=False)
+def _device() -> str:
+    return device_description()
+
+
+def sidebar() -> None:
+    """The device TensorFlow uses and the jobs of the whole server (refreshed while any is active)."""
+    with st.sidebar:
+        st.caption(f"TensorFlow computes on: **{_device()}**")
+        any_active = bool(state.job_manager().active_jobs())
+        st.fragment(_jobs_list, run_every=SIDEBAR_REFRESH_S if any_active else None)(any_active)
+
+
+def _jobs_list(was_active: bool) -> None:
+    manager = state.job_manager()
+    active = manager.active_jobs()
+    if bool(active) != was_active:
+        st.rerun()  # switches the refresh on or off
+    st.subheader("Jobs", divider="gray")
+    if not active:
+        st.caption("Nothing is training.")
+        return
+    st.caption(f"{manager.max_running} job(s) train at once; the others wait in the queue.")
+    for job in active:
+        job_progress(job, label=job.run.id)

@@ -86,14 +86,14 @@ class GAN:
             fake_logits = self.discriminator(self._d_inputs(fake, labels), training=True)
             d_loss = self._loss(1.0 - noise_real, real_logits) + self._loss(noise_fake, fake_logits)
         grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables, strict=True))
         # 2. Generator: fresh samples, pushed towards what the updated D calls real.
         with tf.GradientTape() as tape:
             fake = self.generator(self._g_inputs(z_g, labels), training=True)
             fooled_logits = self.discriminator(self._d_inputs(fake, labels), training=True)
             g_loss = self._loss(tf.ones_like(fooled_logits), fooled_logits)
         grads = tape.gradient(g_loss, self.generator.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables, strict=True))
         # 3. Report: losses and the mean D output on real and on fake.
         scale = tf.cast(tf.shape(real)[0], tf.float32) / self.config.batch_size
         d_real = tf.reduce_mean(tf.sigmoid(real_logits)) * scale
@@ -436,3 +436,17 @@ def resume_run(run: Run, *, dataset: ImageDataset | None = None, on_event: Event
             "datasets. Restore the original files, or start a new run."
         )
     return train_run(run, dataset, on_event=on_event, control=control)
+
+
+def load_gan(run: Run, step: int | None = None) -> tuple[GAN, int]:
+    """The run's networks as of checkpoint ``step`` (default: the newest) and that step."""
+    checkpoints = dict(run.checkpoints())
+    if not checkpoints:
+        raise ConfigError(f"Run {run.id} has no checkpoint yet; train it for at least one checkpoint interval.")
+    step = max(checkpoints) if step is None else step
+    if step not in checkpoints:
+        available = ", ".join(str(s) for s in sorted(checkpoints))
+        raise ConfigError(f"Run {run.id} has no checkpoint at step {step}; available steps: {available}.")
+    gan = GAN(run.config(), len(run.class_names()), tf.distribute.get_strategy())
+    Checkpointer(gan, run, keep=run.config().keep_checkpoints).restore(checkpoints[step])
+    return gan, step

@@ -12,17 +12,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import tensorflow as tf
 
 from gan_core.config import ConfigError, make_config
 from gan_core.data import DatasetError
 from gan_core.runs import RunStore
 from gan_core.trainer import (
-    Checkpointer,
-    GAN,
     TrainControl,
     Trainer,
     create_run,
+    load_gan,
     load_training_data,
     resume_run,
     start_run,
@@ -148,8 +146,8 @@ def test_conditional_run_generates_each_class_on_demand(tiny_folder, tmp_path):
     config = tiny_config(tiny_folder, conditional=True, steps=2)
     run = start_run(config, RunStore(tmp_path / "runs"))
     assert run.status().state == "finished"
-    gan = GAN(config, num_classes=2, strategy=tf.distribute.get_strategy())
-    Checkpointer(gan, run, keep=3).restore(run.latest_checkpoint()[1])
+    gan, step = load_gan(run)
+    assert step == 2 and gan.conditional
     z = np.random.default_rng(0).standard_normal((3, config.latent_dim)).astype(np.float32)
     as_battery = gan.generate(z, np.zeros(3))
     as_shoes = gan.generate(z, np.ones(3))
@@ -173,8 +171,7 @@ def test_bad_settings_fail_before_training_and_name_the_setting(tiny_folder):
 def test_mirrored_strategy_on_two_logical_cpus(tiny_folder, tmp_path):
     """The step runs under MirroredStrategy with two replicas (needs a fresh process to split the CPU)."""
     script = textwrap.dedent(f"""
-        import tensorflow as tf
-        cpu = tf.config.list_physical_devices("CPU")[0]
+                cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         from gan_core.config import make_config
         from gan_core.runs import RunStore

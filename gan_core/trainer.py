@@ -226,6 +226,7 @@ class TrainEvent:
     metrics: dict[str, float] | None = None
     path: Path | None = None
     message: str | None = None
+    run_id: str = ""
 
 
 EventCallback = Callable[[TrainEvent], None]
@@ -256,10 +257,6 @@ class TrainControl:
         return self._pause.is_set()
 
 
-class Diverged(RuntimeError):
-    pass
-
-
 class Trainer:
     """Runs one run from its current step to ``config.steps``."""
 
@@ -280,7 +277,7 @@ class Trainer:
         self.step = 0
 
     def _emit(self, kind: str, **fields) -> None:
-        self.on_event(TrainEvent(kind, self.step, self.config.steps, **fields))
+        self.on_event(TrainEvent(kind, self.step, self.config.steps, run_id=self.run.id, **fields))
 
     def restore_latest(self) -> int:
         """Load the newest checkpoint (if any) and return its step."""
@@ -294,44 +291,42 @@ class Trainer:
 
     def fit(self) -> str:
         """Train until done, stopped or diverged; returns the final state."""
-        config = self.config
+        return run_lockstep([self], self.control)[self.run.id]
+
+    def begin(self) -> None:
         self._set_status("running")
         self._emit("started")
-        feed = batches(self.dataset, config, self.step, self.strategy)
-        last_time = time.perf_counter()
-        start_time = last_time
-        try:
-            while self.step < config.steps:
-                if self._should_stop_after_pause():
-                    return self._finish("stopped")
-                values = self.gan.train_step(next(feed))
-                self.step += 1
-                now = time.perf_counter()
-                values["images_per_sec"] = config.batch_size / max(now - last_time, 1e-9)
-                values["elapsed_s"] = now - start_time
-                last_time = now
-                if not all(math.isfinite(values[k]) for k in ("d_loss", "g_loss")):
-                    raise Diverged(f"The loss became {values['d_loss']} (D) / {values['g_loss']} (G).")
-                self._log(values)
-                self._emit("step", metrics=values)
-                self._periodic()
-        except Diverged as error:
-            message = (f"Training diverged at step {self.step}: {error} The last good checkpoint is kept; "
-                       "try a lower learning rate.")
-            return self._finish("diverged", message, checkpoint=False)
-        return self._finish("finished")
+        self._feed = batches(self.dataset, self.config, self.step, self.strategy)
+        self._start_time = self._last_time = time.perf_counter()
 
-    def _should_stop_after_pause(self) -> bool:
-        if self.control.pause_requested and not self.control.stop_requested:
-            self._checkpoint()
-            self._set_status("paused")
-            self._emit("paused")
-            while self.control.pause_requested and not self.control.stop_requested:
-                time.sleep(0.1)
-            if not self.control.stop_requested:
-                self._set_status("running")
-                self._emit("resumed")
-        return self.control.stop_requested
+    def advance(self) -> str | None:
+        """Train one step; returns the final state when the run has ended, else None."""
+        if self.step >= self.config.steps:
+            return self.finish("finished")
+        values = self.gan.train_step(next(self._feed))
+        self.step += 1
+        now = time.perf_counter()
+        values["images_per_sec"] = self.config.batch_size / max(now - self._last_time, 1e-9)
+        values["elapsed_s"] = now - self._start_time
+        self._last_time = now
+        if not all(math.isfinite(values[k]) for k in ("d_loss", "g_loss")):
+            message = (f"Training diverged at step {self.step}: the loss became {values['d_loss']} (D) / "
+                       f"{values['g_loss']} (G). The last good checkpoint is kept; try a lower learning rate.")
+            return self.finish("diverged", message, checkpoint=False)
+        self._log(values)
+        self._emit("step", metrics=values)
+        self._periodic()
+        return self.finish("finished") if self.step >= self.config.steps else None
+
+    def enter_pause(self) -> None:
+        self._checkpoint()
+        self._set_status("paused")
+        self._emit("paused")
+
+    def leave_pause(self) -> None:
+        self._set_status("running")
+        self._emit("resumed")
+        self._last_time = time.perf_counter()
 
     def _periodic(self) -> None:
         config = self.config
@@ -365,7 +360,8 @@ class Trainer:
         if self.chief:
             self.run.set_status(state, self.step, error)
 
-    def _finish(self, state: str, message: str | None = None, checkpoint: bool = True) -> str:
+    def finish(self, state: str, message: str | None = None, checkpoint: bool = True) -> str:
+        """Checkpoint (unless the weights are bad), write the final status and tell the caller."""
         if checkpoint:
             self._checkpoint()
             if self.step and not self.run.sample_path(self.step).exists():
@@ -373,6 +369,36 @@ class Trainer:
         self._set_status(state, message)
         self._emit(state, message=message)
         return state
+
+
+def run_lockstep(trainers: list[Trainer], control: TrainControl) -> dict[str, str]:
+    """Advance every trainer one step in turn until all have ended; returns run id -> final state.
+
+    One trainer is the ordinary case; several give runs that are always at the
+    same step (the learning-rate comparison). Pause and stop apply to all.
+    """
+    for trainer in trainers:
+        trainer.begin()
+    results: dict[str, str] = {}
+    active = list(trainers)
+    while active:
+        if control.pause_requested and not control.stop_requested:
+            for trainer in active:
+                trainer.enter_pause()
+            while control.pause_requested and not control.stop_requested:
+                time.sleep(0.1)
+            if not control.stop_requested:
+                for trainer in active:
+                    trainer.leave_pause()
+        if control.stop_requested:
+            results.update({trainer.run.id: trainer.finish("stopped") for trainer in active})
+            break
+        for trainer in list(active):
+            state = trainer.advance()
+            if state is not None:
+                results[trainer.run.id] = state
+                active.remove(trainer)
+    return results
 
 
 # -- entry points --------------------------------------------------------------
@@ -410,7 +436,7 @@ def train_run(run: Run, dataset: ImageDataset, *, on_event: EventCallback | None
         step = trainer.step if trainer is not None else run.status().step
         run.set_status("failed", step, f"{type(error).__name__}: {error}")
         if on_event is not None:
-            on_event(TrainEvent("failed", step, run.config().steps, message=str(error)))
+            on_event(TrainEvent("failed", step, run.config().steps, message=str(error), run_id=run.id))
         raise
 
 

@@ -171,11 +171,12 @@ def test_bad_settings_fail_before_training_and_name_the_setting(tiny_folder):
 def test_mirrored_strategy_on_two_logical_cpus(tiny_folder, tmp_path):
     """The step runs under MirroredStrategy with two replicas (needs a fresh process to split the CPU)."""
     script = textwrap.dedent(f"""
-                cpu = tf.config.list_physical_devices("CPU")[0]
+        import tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         from gan_core.config import make_config
         from gan_core.runs import RunStore
-        from gan_core.trainer import start_run, Trainer
+        from gan_core.trainer import start_run
         from gan_core.distribute import make_strategy
         config = make_config("dcgan32", dataset={str(tiny_folder)!r}, batch_size=8, steps=3, sample_every=3,
                              checkpoint_every=3, grid_size=4, latent_dim=8, distribute="mirrored")

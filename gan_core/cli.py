@@ -5,8 +5,11 @@ Examples::
     python -m gan_core dataset inspect demo
     python -m gan_core dataset inspect ~/garbage.zip --classes battery,metal --json
     python -m gan_core train --dataset demo --classes battery,shoes --preset dcgan32 --steps 500
+    python -m gan_core sweep --lr 1e-4,2e-4 --classes battery,shoes --steps 1000
     python -m gan_core resume runs/20261204-101500-dcgan32-ab12
     python -m gan_core runs list
+    python -m gan_core generate 20261204-101500-dcgan32-ab12 --per-class 500 --seed 1 --out synthetic.zip
+    python -m gan_core evaluate 20261204-101500-dcgan32-ab12 --metrics fid,kid --num-samples 2048
 """
 
 from __future__ import annotations
@@ -148,6 +151,30 @@ def cmd_resume(args: argparse.Namespace) -> int:
     return 0 if state in ("finished", "stopped") else 1
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from gan_core.compare import comparison_table, create_group, parse_learning_rates, train_group, verdict
+    from gan_core.runs import RunStore
+    from gan_core.trainer import TrainControl, load_training_data
+
+    rates = parse_learning_rates(args.learning_rates)
+    config = _config_from_args(args)
+    dataset = load_training_data(config)
+    runs = create_group(config, rates, RunStore(args.runs_dir), dataset)
+    for run in runs:
+        print(f"lr {run.config().lr_g:g}: {run.path}")
+    control = TrainControl()
+    _stop_on_interrupt(control)
+    printer = _ProgressPrinter(config.steps, 0)
+    lead = runs[0].id
+    train_group(runs, dataset, control=control,
+                on_event=lambda event: printer(event) if event.run_id == lead else None)
+    table = comparison_table(runs)
+    columns = ["lr_g", "step", "state", "d_loss", "g_loss", "d_real", "d_fake", "g_stability"]
+    print(table[columns].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(verdict(table))
+    return 0
+
+
 def cmd_runs_list(args: argparse.Namespace) -> int:
     from gan_core.runs import RunStore
 
@@ -170,9 +197,59 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from gan_core.export import ExportOptions, LoadedCheckpoint, export_zip, plan
+    from gan_core.runs import RunStore
+
+    run = RunStore(args.runs_dir).get(args.run)
+    options = ExportOptions(count=args.per_class, classes=_split_classes(",".join(args.classes or ())),
+                            seed=args.seed, truncation=args.truncation, size=args.upscale, augmented=args.augmented)
+    plan(run, options)  # bad settings fail before the networks load
+    checkpoint = LoadedCheckpoint(run, args.checkpoint)
+    with tqdm(unit="img", dynamic_ncols=True, desc=f"step {checkpoint.step}") as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        result = export_zip(checkpoint, args.out, options, progress=progress)
+    real = f" and {result.real} real" if options.augmented else ""
+    print(f"Wrote {result.synthetic} synthetic{real} images ({result.bytes / 2**20:.1f} MB) to {result.path}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from gan_core.evaluation import evaluate_run, format_evaluation
+    from gan_core.features import InceptionWeightsError
+    from gan_core.metrics import UnknownMetric, parse_metric_names
+    from gan_core.runs import RunStore
+
+    try:
+        metrics = parse_metric_names(args.metrics)
+    except UnknownMetric as error:
+        raise UserError(str(error)) from None
+    run = RunStore(args.runs_dir).get(args.run)
+    with tqdm(unit="img", dynamic_ncols=True, disable=args.json, leave=False) as bar:
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.set_description_str(stage, refresh=False)
+            bar.total = total or None
+            bar.update(done - bar.n)
+
+        try:
+            evaluation = evaluate_run(run, metrics=metrics, num_samples=args.num_samples, step=args.checkpoint,
+                                      weights=args.inception_weights, progress=progress)
+        except InceptionWeightsError as error:
+            raise UserError(str(error)) from None
+    print(json.dumps(evaluation.to_dict(), indent=2) if args.json else format_evaluation(evaluation))
+    return 0
+
+
 # -- parser ------------------------------------------------------------------
 
-def _add_train_options(parser: argparse.ArgumentParser) -> None:
+def _add_train_options(parser: argparse.ArgumentParser, learning_rate: bool = True) -> None:
     data = parser.add_argument_group("data")
     data.add_argument("--dataset", default="demo", help="'demo', a folder of class subfolders, or a .zip of one")
     data.add_argument("--classes", help="comma-separated class names (default: all)")
@@ -183,9 +260,10 @@ def _add_train_options(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--latent-dim", type=int)
     model.add_argument("--conditional", action="store_true", help="feed class labels to G and D")
     opt = parser.add_argument_group("optimisation")
-    opt.add_argument("--lr", type=float, help="learning rate for both networks")
-    opt.add_argument("--lr-g", type=float, help="generator learning rate (overrides --lr)")
-    opt.add_argument("--lr-d", type=float, help="discriminator learning rate (overrides --lr)")
+    if learning_rate:
+        opt.add_argument("--lr", type=float, help="learning rate for both networks")
+        opt.add_argument("--lr-g", type=float, help="generator learning rate (overrides --lr)")
+        opt.add_argument("--lr-d", type=float, help="discriminator learning rate (overrides --lr)")
     opt.add_argument("--optimizer", choices=("adam", "rmsprop"))
     opt.add_argument("--batch-size", type=int)
     opt.add_argument("--steps", type=int, default=2000)
@@ -217,6 +295,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train_options(train)
     train.set_defaults(handler=cmd_train)
 
+    sweep = commands.add_parser("sweep", parents=[store],
+                                help="train one run per learning rate in lockstep and compare them")
+    sweep.add_argument("--lr", dest="learning_rates", default="1e-4,2e-4",
+                       help="2 to 6 comma-separated learning rates (default: %(default)s)")
+    _add_train_options(sweep, learning_rate=False)
+    sweep.set_defaults(handler=cmd_sweep, lr=None, lr_g=None, lr_d=None)
+
     resume = commands.add_parser("resume", parents=[store], help="continue a run from its last checkpoint")
     resume.add_argument("run", help="run id or folder")
     resume.set_defaults(handler=cmd_resume)
@@ -225,6 +310,30 @@ def build_parser() -> argparse.ArgumentParser:
     listing = runs.add_parser("list", parents=[store], help="every run with its state and last losses")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=cmd_runs_list)
+
+    generate = commands.add_parser("generate", parents=[store], help="synthetic images of a run as a class-folder zip")
+    generate.add_argument("run", help="run id or folder")
+    generate.add_argument("--per-class", type=int, required=True, metavar="N",
+                          help="images per class (conditional runs) or in total (unconditional runs)")
+    generate.add_argument("--classes", nargs="+", action="extend", help="class names, comma- or space-separated")
+    generate.add_argument("--checkpoint", type=int, metavar="STEP", help="checkpoint step (default: the newest)")
+    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--truncation", type=float, metavar="T", help="resample latent components with |z| > T")
+    generate.add_argument("--upscale", type=int, metavar="PX", help="output size in px (LANCZOS; adds no detail)")
+    generate.add_argument("--augmented", action="store_true", help="also include the real images of the classes")
+    generate.add_argument("--out", required=True, metavar="FILE.zip")
+    generate.set_defaults(handler=cmd_generate)
+
+    evaluate = commands.add_parser("evaluate", parents=[store], help="IS, FID and KID of a checkpoint")
+    evaluate.add_argument("run", help="run id or folder")
+    evaluate.add_argument("--metrics", default="is,fid,kid", help="comma-separated (default: %(default)s)")
+    evaluate.add_argument("--num-samples", type=int, default=2048, metavar="N",
+                          help="generated images, and real ones when there are that many (default: %(default)s)")
+    evaluate.add_argument("--checkpoint", type=int, metavar="STEP", help="checkpoint step (default: the newest)")
+    evaluate.add_argument("--inception-weights", metavar="PATH",
+                          help="a Keras InceptionV3 .h5/.weights.h5 with the top (default: the Keras cache)")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(handler=cmd_evaluate)
     return parser
 
 

@@ -9,23 +9,28 @@ at once; the others wait as ``queued``.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from gan_core.compare import train_group
 from gan_core.data import ImageDataset
 from gan_core.runs import Run, RunStore
 from gan_core.trainer import TrainControl, TrainEvent, train_run
 
+# When runs of one group end differently, the job shows the most notable outcome.
+_OUTCOME_ORDER = ("failed", "diverged", "stopped", "finished")
+
 
 @dataclass
 class Job:
-    """One training job. Fields are written by the job thread, read by anyone."""
+    """One training job (one run, or a lockstep group). Written by the job thread, read by anyone."""
 
     id: int
-    run: Run
+    run: Run  # the first (or only) run
     dataset_loader: Callable[[], ImageDataset]
     state: str = "queued"
     step: int = 0
@@ -35,6 +40,11 @@ class Job:
     started_at: float | None = None
     control: TrainControl = field(default_factory=TrainControl)
     thread: threading.Thread | None = None
+    group: list[Run] = field(default_factory=list)  # every run of a lockstep group, else empty
+
+    @property
+    def runs(self) -> list[Run]:
+        return self.group or [self.run]
 
     @property
     def active(self) -> bool:
@@ -61,14 +71,19 @@ class JobManager:
     # -- submitting ------------------------------------------------------------
     def submit(self, run: Run, dataset_loader: Callable[[], ImageDataset]) -> Job:
         """Queue training of ``run`` (new or to resume); it starts when a slot is free."""
+        return self.submit_group([run], dataset_loader)
+
+    def submit_group(self, runs: list[Run], dataset_loader: Callable[[], ImageDataset]) -> Job:
+        """Queue runs that train in lockstep in one job (they share the dataset)."""
         with self._lock:
-            existing = self.job_for_run(run.id)
+            existing = self.job_for_run(runs[0].id)
             if existing is not None and existing.active:
                 return existing
-            job = Job(next(self._ids), run, dataset_loader, total_steps=run.config().steps,
-                      step=run.status().step)
-            if run.status().state not in ("running", "paused"):
-                run.set_status("queued", job.step)
+            job = Job(next(self._ids), runs[0], dataset_loader, total_steps=runs[0].config().steps,
+                      step=min(run.status().step for run in runs), group=list(runs) if len(runs) > 1 else [])
+            for run in runs:
+                if run.status().state not in ("running", "paused"):
+                    run.set_status("queued", run.status().step)
             self._jobs[job.id] = job
             self._start_waiting_jobs()
             return job
@@ -81,8 +96,7 @@ class JobManager:
                     break
                 if job.state == "queued" and job.thread is None:
                     if job.control.stop_requested:
-                        job.state = "stopped"
-                        job.run.set_status("stopped", job.step)
+                        self._mark_stopped_before_start(job)
                         continue
                     job.state = "running"
                     job.thread = threading.Thread(target=self._work, args=(job,), daemon=True,
@@ -92,23 +106,31 @@ class JobManager:
 
     def _work(self, job: Job) -> None:
         job.started_at = time.time()
+        on_event = functools.partial(self._on_event, job)
         try:
             dataset = job.dataset_loader()
-            train_run(job.run, dataset, on_event=lambda event: self._on_event(job, event), control=job.control)
-        except Exception as error:  # the run is already marked failed by train_run when it got that far
+            if job.group:
+                outcomes = train_group(job.group, dataset, on_event=on_event, control=job.control)
+                job.state = min(outcomes.values(), key=_OUTCOME_ORDER.index)
+            else:
+                job.state = train_run(job.run, dataset, on_event=on_event, control=job.control)
+        except Exception as error:  # train_run/train_group already marked the runs failed when they got that far
             job.state, job.error = "failed", f"{type(error).__name__}: {error}"
-            if job.run.status().state != "failed":
-                job.run.set_status("failed", job.step, job.error)
+            for run in job.runs:
+                if run.status().state != "failed":
+                    run.set_status("failed", job.step, job.error)
         finally:
             self._start_waiting_jobs()
 
     def _on_event(self, job: Job, event: TrainEvent) -> None:
-        job.step = event.step
-        if event.metrics:
-            job.last_metrics = dict(event.metrics)
-        if event.kind in ("paused", "stopped", "finished", "diverged", "failed"):
-            job.state = event.kind
-            job.error = event.message if event.kind in ("diverged", "failed") else None
+        if event.run_id == job.run.id or not job.group:
+            job.step = event.step
+            if event.metrics:
+                job.last_metrics = dict(event.metrics)
+        if event.kind in ("diverged", "failed"):
+            job.error = event.message
+        if event.kind == "paused":
+            job.state = "paused"
         elif event.kind in ("started", "resumed"):
             job.state = "running"
 
@@ -123,9 +145,15 @@ class JobManager:
         job = self._jobs[job_id]
         job.control.request_stop()
         job.control.request_resume()
-        if job.state == "queued" and job.thread is None:
-            job.state = "stopped"
-            job.run.set_status("stopped", job.step)
+        with self._lock:
+            if job.state == "queued" and job.thread is None:
+                self._mark_stopped_before_start(job)
+
+    @staticmethod
+    def _mark_stopped_before_start(job: Job) -> None:
+        job.state = "stopped"
+        for run in job.runs:
+            run.set_status("stopped", run.status().step)
 
     def wait(self, job_id: int, timeout: float | None = None) -> bool:
         """Block until the job's thread ends (for tests and the CLI); True when it did."""
@@ -150,5 +178,5 @@ class JobManager:
 
     def job_for_run(self, run_id: str) -> Job | None:
         with self._lock:
-            matches = [job for job in self._jobs.values() if job.run.id == run_id]
+            matches = [job for job in self._jobs.values() if run_id in {run.id for run in job.runs}]
         return matches[-1] if matches else None

@@ -415,10 +415,11 @@ def load_training_data(config: TrainConfig, progress: Callable[[int, int], None]
     return dataset
 
 
-def create_run(config: TrainConfig, store: RunStore, dataset: ImageDataset) -> Run:
+def create_run(config: TrainConfig, store: RunStore, dataset: ImageDataset, extra: dict | None = None) -> Run:
+    """A queued run folder for ``config`` on ``dataset``; ``extra`` is stored in its config.json."""
+    about = {"source": dataset.source, "is_demo": dataset.is_demo, "counts": dataset.counts()}
     return store.create(config, class_names=dataset.class_names, dataset_fingerprint=dataset.fingerprint,
-                        extra={"dataset": {"source": dataset.source, "is_demo": dataset.is_demo,
-                                           "counts": dataset.counts()}})
+                        extra={"dataset": about, **(extra or {})})
 
 
 def train_run(run: Run, dataset: ImageDataset, *, on_event: EventCallback | None = None,

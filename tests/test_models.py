@@ -95,17 +95,22 @@ def test_paper_layers_match_reference() -> None:
         return (kind, filters, (k, k), (s, s), padding, activation)
 
     expected_g = [
-        ("Dense", 128 * 16 * 16, "linear"), leaky,
+        ("Dense", 128 * 16 * 16, "linear"),
+        leaky,
         ("Reshape", (16, 16, 128)),
-        conv("Conv2D", 256, 5), leaky,
+        conv("Conv2D", 256, 5),
+        leaky,
         *[conv("Conv2DTranspose", 256, 4, 2), leaky] * 3,
         *[conv("Conv2D", 512, 5), leaky] * 2,
         conv("Conv2D", 3, 7, activation="tanh"),
     ]
     expected_d = [
-        conv("Conv2D", 256, 3, padding="valid"), leaky,
-        conv("Conv2D", 256, 4, 2, padding="valid"), leaky,
-        ("Flatten",), ("Dropout", 0.4),
+        conv("Conv2D", 256, 3, padding="valid"),
+        leaky,
+        conv("Conv2D", 256, 4, 2, padding="valid"),
+        leaky,
+        ("Flatten",),
+        ("Dropout", 0.4),
         ("Dense", 1, "linear"),  # logits: the reference's sigmoid moves into the loss
     ]
     assert _layer_spec(build_generator(config)) == expected_g

@@ -17,10 +17,10 @@ import json
 import math
 import os
 import shutil
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,7 +28,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageChops, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageOps
 
 from gan_core.paths import cache_dir
 
@@ -46,7 +46,7 @@ CLASS_NAMES: tuple[str, ...] = (
     "trash",
     "white-glass",
 )
-DEMO_VERSION: int = 1
+DEMO_VERSION: int = 2  # bump whenever the drawings change: cached demo folders are keyed on it
 DEFAULT_PER_CLASS: int = 300
 DEFAULT_SIZE: int = 128
 MARKER_NAME = "DEMO.json"
@@ -54,6 +54,7 @@ DEMO_NOTE = "Procedurally drawn images, not photographs."
 
 SUPERSAMPLE = 2  # draw at 2x and downsample with LANCZOS for anti-aliasing
 PNG_COMPRESS_LEVEL = 1  # fast writes; the files are a cache, not an archive
+SENSOR_NOISE = (0.5, 2.5)  # range of the per-image Gaussian grain, in 8-bit levels
 CHUNK_SIZE = 25  # images per worker task; also the granularity of progress reports
 MAX_WORKERS = 4
 PARALLEL_THRESHOLD = 200  # below this many images a process pool costs more than it saves
@@ -248,8 +249,7 @@ class _Sketch:
         self._canvas(fill).line(self._px(points), fill=fill, width=self._width(width), joint="curve")
 
     def text(self, position: Point, text: str, fill, size: float) -> None:
-        font = _font(max(6, round(size * self.unit)))
-        self._canvas(fill).text(self._px([position])[0], text, fill=fill, font=font, anchor="mm")
+        _write(self._canvas(fill), self._px([position])[0], text, _font(max(6, round(size * self.unit))), fill, "mm")
 
     def erase_ellipse(self, box: Sequence[float]) -> None:
         self._flush()
@@ -351,15 +351,21 @@ def _relief_shade(
     if box is None:
         return
     pixels = sketch.array(box)
-    height = bulge * _blur(pixels[..., 3] / 255.0, softness * sketch.unit)
+    # Shading varies smoothly, so the light is worked out at half resolution and scaled back up.
+    full_size = (pixels.shape[1], pixels.shape[0])
+    coarse_size = (max(2, full_size[0] // 2), max(2, full_size[1] // 2))
+    coarse_alpha = Image.fromarray(pixels[..., 3] / 255.0, "F").resize(coarse_size, Image.Resampling.BOX)
+    height = bulge * _blur(np.asarray(coarse_alpha), softness * sketch.unit / 2)
     if wrinkles:
-        x0, y0, x1, y1 = box
-        noise = _smooth_noise(rng, sketch.side, wrinkle_cells)[y0:y1, x0:x1]
+        x0, y0 = box[0] // 2, box[1] // 2
+        noise = _smooth_noise(rng, sketch.side // 2 + 2, wrinkle_cells)[
+            y0 : y0 + coarse_size[1], x0 : x0 + coarse_size[0]
+        ]
         if creased:
             noise = 1 - np.abs(noise - 0.5) * 2
         height = height + wrinkles * noise * 10 / wrinkle_cells
     slope_y, slope_x = np.gradient(height)
-    steepness = sketch.side * 0.16
+    steepness = sketch.side * 0.08  # per coarse pixel, i.e. 0.16 * side per full pixel
     normal_x, normal_y = -slope_x * steepness, -slope_y * steepness
     norm = np.sqrt(normal_x**2 + normal_y**2 + 1)
     azimuth = rng.uniform(-2.6, -0.5)  # light from somewhere above
@@ -368,13 +374,18 @@ def _relief_shade(
     light_z = math.sin(elevation)
     facing = (normal_x * light_x + normal_y * light_y + light_z) / norm
     multiplier = ambient + (1 - ambient) * np.clip(facing, 0, None) / light_z
-    rgb = pixels[..., :3] * multiplier[..., None]
+    rgb = pixels[..., :3] * _upscaled(multiplier, full_size)[..., None]
     if shine:
         half = np.array([light_x, light_y, light_z + 1.0])
         half /= np.linalg.norm(half)
         glint = np.clip((normal_x * half[0] + normal_y * half[1] + half[2]) / norm, 0, 1) ** gloss
-        rgb += (shine * 255 * glint)[..., None]
+        rgb += (shine * 255 * _upscaled(glint, full_size))[..., None]
     sketch.set_rgb(rgb, pixels[..., 3], box)
+
+
+def _upscaled(values: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    image = Image.fromarray(values.astype(np.float32), "F")
+    return np.asarray(image.resize(size, Image.Resampling.BILINEAR))
 
 
 def _grain(sketch: _Sketch, rng: np.random.Generator, amount: float) -> None:
@@ -383,7 +394,7 @@ def _grain(sketch: _Sketch, rng: np.random.Generator, amount: float) -> None:
     if box is None:
         return
     pixels = sketch.array(box)
-    noise = 1 + rng.normal(0, amount, size=pixels.shape[:2]).astype(np.float32)
+    noise = 1 + amount * rng.standard_normal(pixels.shape[:2], dtype=np.float32)
     sketch.set_rgb(pixels[..., :3] * noise[..., None], pixels[..., 3], box)
 
 
@@ -786,12 +797,19 @@ def _draw_pet_bottle(sketch: _Sketch, rng: np.random.Generator, light: float) ->
     sketch.paste(parts)
 
 
+_JUG_COLOURS: tuple[RGB, ...] = (
+    (240, 240, 236),
+    (240, 130, 30),
+    (60, 120, 210),
+    (240, 210, 60),
+    (230, 120, 170),
+    (90, 180, 90),
+)
+
+
 def _draw_jug(sketch: _Sketch, rng: np.random.Generator, light: float) -> None:
-    colour = _jitter(
-        rng,
-        _pick(rng, ((240, 240, 236), (240, 130, 30), (60, 120, 210), (240, 210, 60), (230, 120, 170), (90, 180, 90))),
-        12,
-    )
+    """A handled detergent/milk jug; its boxy body is lit as a relief, so `light` goes unused."""
+    colour = _jitter(rng, _pick(rng, _JUG_COLOURS), 12)
     left, right, bottom = rng.uniform(26, 32), rng.uniform(68, 74), rng.uniform(84, 90)
     sketch.rect((left, 34, right, bottom), colour, radius=7)
     sketch.polygon(
@@ -880,7 +898,7 @@ def _draw_tin_can(sketch: _Sketch, rng: np.random.Generator) -> None:
 
 
 def _soda_can_profile(rng: np.random.Generator, half: float) -> tuple[list[tuple[float, float]], float, float]:
-    top, bottom = rng.uniform(14, 20), rng.uniform(82, 88)
+    top, bottom = rng.uniform(16, 22), rng.uniform(80, 86)
     profile = [(top, half * 0.78), (top + 1.5, half * 0.78), (top + 7, half), (bottom - 4, half), (bottom, half * 0.8)]
     return profile, top, bottom
 
@@ -904,7 +922,7 @@ def _crushed_outline(rng: np.random.Generator, profile: Sequence[tuple[float, fl
 
 
 def _draw_soda_can(sketch: _Sketch, rng: np.random.Generator, crushed: bool = False) -> None:
-    half = rng.uniform(13, 16)
+    half = rng.uniform(15, 19)  # about half as wide as tall, so a can never reads as a slim AA cell
     profile, top, bottom = _soda_can_profile(rng, half)
     colour = _jitter(rng, _pick(rng, _CAN_LABELS), 14)
     aluminium = (200, 200, 205)
@@ -1301,12 +1319,17 @@ def _draw_crumpled_paper(rng: np.random.Generator, side: int) -> _Sketch:
     sketch = _Sketch(side)
     colour = _jitter(rng, _pick(rng, _PAPERS), 5)
     sketch.polygon(_blob(rng, 50, 50, rng.uniform(28, 36), 0.5, squash=rng.uniform(0.7, 1.0)), colour)
-    with sketch.clipped():
-        for _ in range(int(rng.integers(3, 7))):
-            angle = rng.uniform(0, 180)
-            x, y = rng.uniform(25, 75), rng.uniform(25, 75)
-            for row in range(int(rng.integers(2, 5))):
-                sketch.polygon(_rotated_box(x, y + row * 3, rng.uniform(10, 25), 1.1, angle), (50, 50, 60, 220))
+    with sketch.clipped():  # printed lines, knocked askew by the crumpling
+        angle = rng.uniform(0, 180)
+        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        reach = rng.uniform(14, 26)
+        for row in np.arange(-reach, reach, rng.uniform(4.5, 6.5)):
+            along, end = -reach + rng.uniform(0, 4), reach - rng.uniform(0, 12)
+            while along < end:
+                word = rng.uniform(2, 6)
+                x, y = 50 + (along + word / 2) * cos - row * sin, 50 + (along + word / 2) * sin + row * cos
+                sketch.polygon(_rotated_box(x, y, word, 0.9, angle + rng.uniform(-10, 10)), (70, 70, 80, 160))
+                along += word + 1.4
     _relief_shade(sketch, rng, bulge=0.6, softness=10, wrinkles=0.5, wrinkle_cells=7, creased=True, ambient=0.72)
     return sketch
 
@@ -1679,17 +1702,48 @@ def _posed(sketch: _Sketch, rng: np.random.Generator, pose: _Pose, size: int) ->
     slack = max(0.05, (1 - scale) / 2) * side
     shift_x, shift_y = rng.uniform(-slack, slack) * 0.8, rng.uniform(-slack, slack) * 0.8
     cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
-    # output pixel -> source pixel: source = centre + mirror * rotate(-angle) * (output - centre - shift) / scale
+    # output pixel -> source pixel: source = centre + M (output - o), with M = mirror * rotate(-angle) / scale
     a, b = mirror * cos / scale, mirror * sin / scale
     d, e = -sin / scale, cos / scale
     centre = side / 2
     ox, oy = centre + shift_x, centre + shift_y
-    matrix = (a, b, centre - a * ox - b * oy, d, e, centre - d * ox - e * oy)
-    # premultiplied ("RGBa") so resampling doesn't bleed the transparent pixels' black into the edges
-    posed = sketch.image.convert("RGBa").transform(
-        (side, side), Image.Transform.AFFINE, matrix, resample=Image.Resampling.BILINEAR
+    layer = np.zeros((size, size, 4), dtype=np.float32)
+    source_box = sketch.bounds(margin=1.0)  # a transparent rim, so edge pixels still interpolate
+    if source_box is None:
+        return layer
+    # Only resample where the object lands: map its box forward, pad it, and align it to whole output pixels.
+    x0, y0, x1, y1 = source_box
+    corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], dtype=np.float64) - centre
+    landed = corners @ np.linalg.inv(np.array([[a, b], [d, e]])).T + (ox, oy)
+    step = side // size
+    left, top = (max(0, int(v // step) - 4) for v in landed.min(axis=0))
+    right, bottom = (min(size, int(-(-v // step)) + 4) for v in landed.max(axis=0))
+    if right <= left or bottom <= top:
+        return layer
+    # output pixel -> source pixel (relative to the crop): centre + M (output - o) - crop origin
+    gx, gy = left * step, top * step
+    matrix = (
+        a,
+        b,
+        centre + a * (gx - ox) + b * (gy - oy) - x0,
+        d,
+        e,
+        centre + d * (gx - ox) + e * (gy - oy) - y0,
     )
-    return np.asarray(posed.resize((size, size), Image.Resampling.LANCZOS), dtype=np.float32)
+    # premultiplied ("RGBa") so resampling doesn't bleed the transparent pixels' black into the edges
+    posed = (
+        sketch.image.crop(source_box)
+        .convert("RGBa")
+        .transform(
+            ((right - left) * step, (bottom - top) * step),
+            Image.Transform.AFFINE,
+            matrix,
+            resample=Image.Resampling.BILINEAR,
+        )
+        .resize((right - left, bottom - top), Image.Resampling.LANCZOS)
+    )
+    layer[top:bottom, left:right] = np.asarray(posed, dtype=np.float32)
+    return layer
 
 
 def _shift(values: np.ndarray, dx: int, dy: int) -> np.ndarray:
@@ -1737,7 +1791,7 @@ def draw_image(class_name: str, rng: np.random.Generator, size: int = DEFAULT_SI
     layer = _posed(_DRAWERS[class_name](rng, size * SUPERSAMPLE), rng, _POSES[class_name], size)
     scene = _backdrop(rng, size).astype(np.float32)
     scene = _light_scene(_composite(scene, layer, rng), rng)
-    scene += rng.normal(0, rng.uniform(0.5, 2.5), (size, size, 1)).astype(np.float32)  # sensor noise
+    scene += rng.normal(0, rng.uniform(*SENSOR_NOISE), (size, size, 1)).astype(np.float32)
     return Image.fromarray(np.clip(scene + 0.5, 0, 255).astype(np.uint8), "RGB")
 
 
@@ -1794,18 +1848,23 @@ def _render_all(
         progress(0, total)
     if workers is None:
         workers = 1 if total < PARALLEL_THRESHOLD else min(os.cpu_count() or 1, MAX_WORKERS)
-    if workers <= 1:
-        for task in tasks:
-            done += _render_chunk(*task)
-            if progress:
-                progress(done, total)
-        return
-    # "spawn" keeps workers clean when the caller is a threaded app (forking a threaded process is unsafe)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        for future in as_completed([pool.submit(_render_chunk, *task) for task in tasks]):
-            done += future.result()
-            if progress:
-                progress(done, total)
+    pending = list(tasks)
+    if workers > 1:
+        try:
+            # "spawn": forking a process that runs threads (a web app) or TensorFlow can deadlock the child
+            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+                futures = {pool.submit(_render_chunk, *task): task for task in tasks}
+                for future in as_completed(futures):
+                    done += future.result()
+                    pending.remove(futures[future])
+                    if progress:
+                        progress(done, total)
+        except (BrokenProcessPool, OSError):
+            pass  # no usable worker processes here (sandbox, unguarded __main__): draw the rest in-process
+    for task in pending:
+        done += _render_chunk(*task)
+        if progress:
+            progress(done, total)
 
 
 def _publish(staging: Path, root: Path, keep_existing: bool) -> None:
@@ -1841,14 +1900,16 @@ def _build(
     keep_existing: bool,
 ) -> Path:
     root = Path(root)
-    names = list(CLASS_NAMES if classes is None else classes)
+    names = list(dict.fromkeys(CLASS_NAMES if classes is None else classes))
     unknown = [name for name in names if name not in CLASS_NAMES]
     if unknown or not names:
         raise ValueError(f"unknown or empty demo classes {unknown or names}; expected names from {CLASS_NAMES}")
     if per_class < 1 or size < 8:
         raise ValueError(f"per_class must be >= 1 and size >= 8, got per_class={per_class}, size={size}")
     root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".partial", dir=root.parent))
+    # unique per caller; plain mkdir (not mkdtemp) so the published folder gets normal, umask-based permissions
+    staging = root.parent / f".{root.name}.{uuid.uuid4().hex[:12]}.partial"
+    staging.mkdir()
     try:
         for name in names:
             (staging / name).mkdir()
@@ -1932,27 +1993,58 @@ def ensure_demo_dataset(
 # --------------------------------------------------------------------------------------------------
 
 
+def _write(draw: ImageDraw.ImageDraw, position: Point, text: str, font, fill, anchor: str) -> None:
+    """``draw.text`` with an anchor ("lm", "mm"); Pillow's bitmap fallback font has none, so place it by hand."""
+    if isinstance(font, ImageFont.FreeTypeFont):
+        draw.text(position, text, fill=fill, font=font, anchor=anchor)
+        return
+    left, top, right, bottom = font.getbbox(text)
+    x = position[0] - ((right - left) / 2 if anchor[0] == "m" else 0)
+    draw.text((x, position[1] - (bottom - top) / 2), text, fill=fill, font=font)
+
+
+def _write_title(draw: ImageDraw.ImageDraw | None, position: Point, font, fill=(20, 20, 20)) -> float:
+    """Write SHEET_TITLE (left-middle anchored) and return its width; with ``draw=None`` only measure it.
+
+    Pillow's built-in font has no em-dash glyph, so the dash is ruled in as a short line.
+    """
+    pieces = SHEET_TITLE.split("—")
+    dash = font.getlength("M")
+    x, y = position
+    for index, piece in enumerate(pieces):
+        if index:
+            if draw is not None:
+                draw.line([(x + 1, y + 1), (x + dash - 1, y + 1)], fill=fill, width=1)
+            x += dash
+        if draw is not None:
+            _write(draw, (x, y), piece, font, fill, "lm")
+        x += font.getlength(piece)
+    return x - position[0]
+
+
 def contact_sheet(root: Path, out_path: Path, per_class: int = 8, tile: int = 64) -> Path:
-    """Save a PNG overview of a demo tree: a title line, then one labelled row of `per_class` tiles per class."""
+    """Save a PNG overview of a demo tree: a title line, then one labelled row of `per_class` tiles per class.
+
+    The lowest bit of each colour channel is dropped before saving: invisible, and it keeps the PNG a fifth smaller.
+    """
     root, out_path = Path(root), Path(out_path)
     classes = [name for name in CLASS_NAMES if (root / name).is_dir()]
     if not classes:
         raise FileNotFoundError(f"no class folders under {root}")
     title_font, label_font = _font(13), _font(12)
-    title = SHEET_TITLE if isinstance(title_font, ImageFont.FreeTypeFont) else SHEET_TITLE.replace("—", "-")
     grid_width = SHEET_LABEL_WIDTH + per_class * (tile + SHEET_PADDING) + SHEET_PADDING
-    width = max(grid_width, round(title_font.getlength(title)) + 12)
+    width = max(grid_width, round(_write_title(None, (0, 0), title_font)) + 12)
     height = SHEET_TITLE_HEIGHT + len(classes) * (tile + SHEET_PADDING) + SHEET_PADDING
     sheet = Image.new("RGB", (width, height), (255, 255, 255))
     draw = ImageDraw.Draw(sheet)
-    draw.text((6, SHEET_TITLE_HEIGHT // 2), title, fill=(20, 20, 20), font=title_font, anchor="lm")
+    _write_title(draw, (6, SHEET_TITLE_HEIGHT // 2), title_font)
     for row, name in enumerate(classes):
         top = SHEET_TITLE_HEIGHT + SHEET_PADDING + row * (tile + SHEET_PADDING)
-        draw.text((6, top + tile // 2), name, fill=(40, 40, 40), font=label_font, anchor="lm")
+        _write(draw, (6, top + tile // 2), name, label_font, (40, 40, 40), "lm")
         for column, path in enumerate(sorted((root / name).glob("*.png"))[:per_class]):
             with Image.open(path) as image:
                 thumbnail = image.convert("RGB").resize((tile, tile), Image.Resampling.LANCZOS)
             sheet.paste(thumbnail, (SHEET_LABEL_WIDTH + SHEET_PADDING + column * (tile + SHEET_PADDING), top))
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(out_path, format="PNG", optimize=True)
+    ImageOps.posterize(sheet, 7).save(out_path, format="PNG", optimize=True)
     return out_path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -109,7 +110,9 @@ def test_worker_processes_and_class_subsets_do_not_change_the_pictures(tmp_path:
 
 def test_progress_reports_run_from_zero_to_total(tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
-    generate_demo(tmp_path / "demo", per_class=2, size=16, classes=("metal",), progress=lambda d, t: calls.append((d, t)))
+    generate_demo(
+        tmp_path / "demo", per_class=2, size=16, classes=("metal",), progress=lambda d, t: calls.append((d, t))
+    )
     assert calls[0] == (0, 2) and calls[-1] == (2, 2)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
 
@@ -150,7 +153,10 @@ def test_images_within_a_class_vary() -> None:
 def test_classes_differ_from_each_other() -> None:
     means = {
         name: np.mean(
-            [np.asarray(draw_image(name, np.random.default_rng([4, index, i]), size=32), np.float32) for i in range(16)],
+            [
+                np.asarray(draw_image(name, np.random.default_rng([4, index, i]), size=32), np.float32)
+                for i in range(16)
+            ],
             axis=0,
         )
         for index, name in enumerate(CLASS_NAMES)
@@ -189,6 +195,15 @@ def test_ensure_defaults_to_the_synthbin_cache(tmp_path: Path, monkeypatch) -> N
     root = ensure_demo_dataset(per_class=1, size=16)
     assert root.parent == tmp_path / "cache"
     assert root.name == f"demo-v{DEMO_VERSION}-s0-n1-16px"
+
+
+def test_concurrent_callers_share_one_complete_folder(tmp_path: Path) -> None:
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        roots = list(pool.map(lambda _: ensure_demo_dataset(tmp_path, per_class=2, size=16, seed=5), range(3)))
+    assert len(set(roots)) == 1
+    assert demo_data.read_demo_marker(roots[0]) is not None
+    assert all(len(list((roots[0] / name).iterdir())) == 2 for name in CLASS_NAMES)
+    assert [p.name for p in tmp_path.iterdir()] == [roots[0].name]  # losers' staging copies are gone
 
 
 def test_a_finished_copy_from_another_process_is_kept(tmp_path: Path) -> None:

@@ -49,6 +49,10 @@ def current_dataset() -> ImageDataset:
     """The session's dataset (loading it if this server has not yet); stops the page if it cannot."""
     pick = state.dataset_pick()
     dataset = datasets.cached_preview(pick.source)
+    if dataset is None and pick.is_demo and not datasets.demo_is_drawn():
+        st.info("The built-in demo is drawn on this computer the first time it is used, which takes about a "
+                "minute. Press **Use the demo dataset** to draw it, or load your own images.")
+        st.stop()
     if dataset is None:
         with widgets.user_errors("loading the dataset"):
             dataset = datasets.load_preview(pick.source)
@@ -68,7 +72,7 @@ def overview(dataset: ImageDataset) -> None:
     columns = st.columns(3)
     columns[0].metric("Images picked", f"{sum(picked_counts.values()):,}")
     columns[1].metric("Classes picked", f"{len(picked)} of {len(counts)}")
-    columns[2].metric("Files skipped", f"{len(dataset.skipped):,}")
+    columns[2].metric("Files skipped", f"{len(datasets.skipped_files(dataset)):,}")
     if not picked:
         st.error("No class is picked: pick at least one class to train on.")
     for message in datasets.warnings_for(picked_counts, is_demo=dataset.is_demo):
@@ -98,8 +102,9 @@ def thumbnails(dataset: ImageDataset, names: list[str]) -> None:
 def skipped_files(dataset: ImageDataset) -> None:
     if dataset.empty_classes:
         st.warning(f"Class folders without a usable image (left out): {', '.join(dataset.empty_classes)}")
-    if not dataset.skipped:
+    skipped = datasets.skipped_files(dataset)
+    if not skipped:
         return
-    with st.expander(f"{len(dataset.skipped):,} file(s) skipped, with the reason"):
-        frame = pd.DataFrame([{"File": item.path, "Reason": item.reason} for item in dataset.skipped])
+    with st.expander(f"{len(skipped):,} file(s) skipped, with the reason"):
+        frame = pd.DataFrame([{"File": item.path, "Reason": item.reason} for item in skipped])
         st.dataframe(frame, hide_index=True, width="stretch")

@@ -11,7 +11,8 @@ from typing import BinaryIO
 import streamlit as st
 
 from gan_core.config import TrainConfig
-from gan_core.data import ImageDataset, load_dataset
+from gan_core.data import ImageDataset, SkippedFile, load_dataset
+from gan_core.demo_data import MARKER_NAME, demo_folder_name, read_demo_marker
 from gan_core.imaging import image_grid
 from gan_core.paths import cache_dir
 from gan_core.trainer import load_training_data
@@ -41,6 +42,11 @@ def _with_progress(source: str, load: Callable[[Callable[[int, int], None]], Ima
             return load(update)
     finally:
         clear()
+
+
+def demo_is_drawn() -> bool:
+    """Whether the built-in demo already exists in the cache (else loading it takes about a minute)."""
+    return read_demo_marker(cache_dir() / demo_folder_name()) is not None
 
 
 def load_preview(source: str, *, refresh: bool = False) -> ImageDataset:
@@ -96,15 +102,21 @@ def warnings_for(counts: Mapping[str, int], *, is_demo: bool) -> list[str]:
                          f"'{largest}'; pick classes of similar size, or expect fewer good '{smallest}' images.")
     small = [name for name, count in counts.items() if count < FID_MIN_IMAGES]
     if small:
-        found.append(f"{_names(small)} {'has' if len(small) == 1 else 'have'} fewer than {FID_MIN_IMAGES:,} "
-                     "images, too few for a meaningful FID score (it needs about 2,048 real images). "
-                     "Use KID to judge these classes instead.")
+        which = ("Every picked class has" if len(small) == len(counts) > 1
+                 else f"{_names(small)} {'has' if len(small) == 1 else 'have'}")
+        found.append(f"{which} fewer than {FID_MIN_IMAGES:,} images: too few for a meaningful FID score, "
+                     "which needs about 2,048 real images per class. Use KID to judge these classes instead.")
     return found
 
 
 def _names(names: list[str]) -> str:
     quoted = [f"'{name}'" for name in names]
     return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
+def skipped_files(dataset: ImageDataset) -> list[SkippedFile]:
+    """The files the user should know were left out (not the demo's own marker file)."""
+    return [item for item in dataset.skipped if not (dataset.is_demo and item.path == MARKER_NAME)]
 
 
 def class_thumbnails(dataset: ImageDataset, class_name: str, count: int = 16):

@@ -34,16 +34,22 @@ def _panel(run_id: str, key: str, was_active: bool) -> None:
     job = state.active_job_for(run_id)
     if (job is not None) != was_active:
         st.rerun()
+    import os
+    dbg = os.environ.get("DBG", "")
     metrics = read_metrics(run)
     _status(run, job, metrics)
     _controls(run, job, key)
-    if metrics.empty:
+    if "nochart" in dbg:
+        pass
+    elif metrics.empty:
         st.caption("Loss curves appear after the first training step.")
     else:
         smoothing = st.slider("Curve smoothing", 0.0, 0.99, 0.6, 0.01, key=f"{key}_smoothing",
                               help="Averages out the step-to-step noise of GAN losses; 0 shows the raw values.")
-        st.plotly_chart(charts.loss_figure(metrics, smoothing), key=f"{key}_curves")
-    sample_browser(run, key)
+        fig = charts.loss_figure(metrics, smoothing)
+        st.plotly_chart(fig, key=f"{key}_curves", config={"staticPlot": True} if "static" in dbg else None)
+    if "noimg" not in dbg:
+        sample_browser(run, key)
 
 
 def _speed(metrics: pd.DataFrame) -> float | None:

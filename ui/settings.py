@@ -65,7 +65,8 @@ def settings_form() -> dict[str, Any]:
     left, right = st.columns(2)
     with left:
         preset = st.selectbox("Preset", list(PRESETS), key="train_preset", on_change=_apply_preset,
-                              help=HELP["preset"], format_func=lambda name: f"{name}: {PRESETS[name].description}")
+                              help=HELP["preset"])
+        st.caption(PRESETS[preset].description)
         st.selectbox("Image size (px)", PRESETS[preset].image_sizes, key="train_image_size", help=HELP["image_size"])
         st.number_input("Latent dimension", step=16, key="train_latent_dim", help=HELP["latent_dim"])
         st.number_input("Batch size", step=8, key="train_batch_size", help=HELP["batch_size"])

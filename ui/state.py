@@ -20,6 +20,7 @@ import streamlit as st
 from gan_core.jobs import Job, JobManager
 from gan_core.paths import runs_dir
 from gan_core.runs import RunNotFound, RunStore
+from ui.compat import keep_keras_state
 
 MAX_JOBS_ENV = "SYNTHBIN_MAX_JOBS"
 DEMO_SOURCE = "demo"
@@ -43,6 +44,7 @@ def max_running_jobs() -> int:
 
 @st.cache_resource(show_spinner=False)
 def _job_manager(root: str) -> JobManager:
+    keep_keras_state()  # before any job thread can build a model
     return JobManager(RunStore(root), max_running=max_running_jobs())
 
 

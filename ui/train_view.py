@@ -13,7 +13,7 @@ def dataset_line() -> None:
     source = "the built-in demo" if pick.is_demo else f"`{pick.source}`"
     classes = "every class" if pick.classes is None else (", ".join(pick.classes) or "no class")
     st.markdown(f"Training data: {source}, {classes}.")
-    st.page_link("pages/dataset.py", label="Change the dataset or the classes", icon=":material/photo_library:")
+    st.page_link("app_pages/dataset.py", label="Change the dataset or the classes", icon=":material/photo_library:")
 
 
 def start_section(overrides: dict) -> None:

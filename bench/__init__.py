@@ -1,0 +1,1 @@
+"""Benchmarks and browser tooling for the dashboard (not imported by the app)."""

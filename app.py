@@ -23,5 +23,6 @@ PAGES = [
 
 page = st.navigation(PAGES)
 state.keep_widget_values()
+widgets.page_style()
 widgets.sidebar()
 page.run()

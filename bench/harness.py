@@ -80,6 +80,34 @@ def chromium() -> Iterator[object]:
             browser.close()
 
 
+def _children() -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parent = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            found.setdefault(parent, []).append(int(entry))
+    return found
+
+
+def browser_cpu_seconds() -> float:
+    """CPU seconds used so far by the Chromium processes this process started (Linux /proc)."""
+    children, todo, total = _children(), [os.getpid()], 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        try:
+            if b"chromium" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += sum(int(value) for value in fields[11:15]) / tick  # own and reaped children's
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 def open_app(browser, url: str, path: str = "", *, width: int = 1400, height: int = 1000, timeout: float = 120):
     """A new page on ``url/path``, returned once the app has drawn its sidebar."""
     page = browser.new_page(viewport={"width": width, "height": height})

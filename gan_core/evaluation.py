@@ -46,6 +46,7 @@ from gan_core.features import (
     inception_extractor,
     inception_name,
     local_weights,
+    resolve_weights,
 )
 from gan_core.imaging import to_uint8
 from gan_core.metrics import FID, KID, METRICS, FeatureSet, parse_metric_names
@@ -425,13 +426,46 @@ def _no_progress(stage: str, done: int, total: int) -> None:
     pass
 
 
+def _real_images(run: Run):
+    """The run's dataset as it is now, refusing one whose classes changed."""
+    from gan_core.data import load_dataset
+
+    config = run.config()
+    dataset = load_dataset(config.dataset, classes=config.classes or None, image_size=config.image_size,
+                           crop=config.crop)
+    if tuple(dataset.class_names) != run.class_names():
+        raise ConfigError(f"The dataset '{config.dataset}' now has the classes {', '.join(dataset.class_names)}, "
+                          f"but run {run.id} was trained on {', '.join(run.class_names())}.")
+    return dataset
+
+
+def _fake_labels(conditional: bool, real_labels: np.ndarray | None, num_classes: int, count: int) -> np.ndarray | None:
+    """Classes to ask a conditional generator for: the real subset's proportions (uniform without one)."""
+    if not conditional:
+        return None
+    source = real_labels if real_labels is not None else np.arange(num_classes)
+    return proportional_labels(np.bincount(source, minlength=num_classes), count)
+
+
+def _score(names: Sequence[str], class_names: Sequence[str], real: FeatureSet | None, real_labels: np.ndarray | None,
+           fake: FeatureSet, fake_labels: np.ndarray | None) -> tuple[list[MetricResult], list[str]]:
+    """All metrics (per class too where the generator was asked for classes) and the count warnings."""
+    groups, skipped = [], []
+    if fake_labels is not None and real is not None and len(class_names) > 1:
+        groups, skipped = _class_groups(class_names, real, real_labels, fake, fake_labels)
+    class_counts = {name: len(class_real) for name, class_real, _ in groups} or None
+    warnings = count_warnings(names, len(real) if real is not None else 0, len(fake), class_counts)
+    if skipped:
+        warnings.append(f"No per-class scores for {', '.join(skipped)}: fewer than 2 images of the class.")
+    return compute_metrics(names, real, fake, groups), warnings
+
+
 def evaluate_run(run: Run, *, metrics: Sequence[str] | str = DEFAULT_METRICS,
                  num_samples: int = DEFAULT_NUM_SAMPLES, step: int | None = None,
                  weights: str | Path | None = None, extractor: FeatureExtractor | None = None,
                  progress: Progress | None = None, should_stop: StopFn | None = None,
                  save: bool = True) -> Evaluation:
     """Score checkpoint ``step`` (default: the newest) of ``run``; appends to ``metrics_eval.csv`` when ``save``."""
-    from gan_core.data import load_dataset
     from gan_core.trainer import load_gan
 
     started = time.perf_counter()
@@ -440,23 +474,20 @@ def evaluate_run(run: Run, *, metrics: Sequence[str] | str = DEFAULT_METRICS,
     if not isinstance(num_samples, int) or num_samples < 2:
         raise ConfigError(f"Setting 'num_samples': must be a whole number of at least 2, not {num_samples!r}.")
     config = run.config()
+    weights_file = resolve_weights(weights) if extractor is None else None  # offline fails here, before anything slow
     report("Loading the generator", 0, 0)
     gan, step = load_gan(run, step)
-    needs_real = any(METRICS[name].needs_real for name in names)
     dataset = None
-    if needs_real:
+    if any(METRICS[name].needs_real for name in names):
         report("Loading the real images", 0, 0)
-        dataset = load_dataset(config.dataset, classes=config.classes or None, image_size=config.image_size,
-                               crop=config.crop)
-        if tuple(dataset.class_names) != run.class_names():
-            raise ConfigError(f"The dataset '{config.dataset}' now has the classes {', '.join(dataset.class_names)}, "
-                              f"but run {run.id} was trained on {', '.join(run.class_names())}.")
+        dataset = _real_images(run)
     if extractor is None:
         report("Loading Inception-v3", 0, 0)
-        extractor = inception_extractor(weights)
+        extractor = inception_extractor(weights_file)
     _check_stop(should_stop)
 
-    real, real_labels, cached, cache_path = None, None, False, None
+    # 1-3: real images -> features -> statistics, from the cache when it has them
+    real, real_labels, cached = None, None, False
     if dataset is not None:
         index = real_subset(len(dataset), num_samples)
         cache_path = real_cache_path(real_cache_key(
@@ -470,29 +501,15 @@ def evaluate_run(run: Run, *, metrics: Sequence[str] | str = DEFAULT_METRICS,
     if dataset is not None and real is None:
         real = extraction.run(dataset.images[index], "Extracting features of the real images")
         save_real_features(cache_path, real, real_labels)
-
-    if gan.conditional:
-        source = real_labels if real_labels is not None else np.arange(len(run.class_names()))
-        fake_labels = proportional_labels(np.bincount(source, minlength=len(run.class_names())), num_samples)
-    else:
-        fake_labels = None
+    # 1-3: generated images -> features
+    fake_labels = _fake_labels(gan.conditional, real_labels, len(run.class_names()), num_samples)
     report("Generating images", extraction.done, extraction.total)
     fake = extraction.run(generate_images(gan, num_samples, fake_labels, should_stop=should_stop),
                           "Extracting features of the generated images")
-
+    # 4: metrics
     report("Computing the metrics", extraction.done, extraction.total)
-    groups, skipped = [], []
-    if gan.conditional and real is not None and len(run.class_names()) > 1:
-        groups, skipped = _class_groups(run.class_names(), real, real_labels, fake, fake_labels)
-    results = compute_metrics(names, real, fake, groups)
-
-    class_counts = {name: len(class_real) for name, class_real, _ in groups} or None
-    warnings = count_warnings(names, len(real) if real is not None else 0, num_samples, class_counts)
-    if skipped:
-        warnings.append(f"No per-class scores for {', '.join(skipped)}: fewer than 2 images of the class.")
-    warnings += _extractor_warnings(extractor.name)
-    if dataset is not None:
-        warnings += _dataset_warnings(run, dataset)
+    results, warnings = _score(names, run.class_names(), real, real_labels, fake, fake_labels)
+    warnings += _extractor_warnings(extractor.name) + (_dataset_warnings(run, dataset) if dataset is not None else [])
     if extraction.images_per_sec:
         remember_speed(extractor.speed_key, extraction.images_per_sec)
     evaluation = Evaluation(run.id, step, extractor.name, len(real) if real is not None else 0, num_samples,
@@ -505,9 +522,6 @@ def evaluate_run(run: Run, *, metrics: Sequence[str] | str = DEFAULT_METRICS,
 
 # -- background jobs ------------------------------------------------------------------------
 
-EVAL_STATES = ("queued", "running", "finished", "failed", "cancelled")
-
-
 @dataclass
 class EvalJob:
     """One evaluation in a background thread. Fields are written by the thread, read by anyone."""
@@ -515,7 +529,7 @@ class EvalJob:
     id: int
     run_id: str
     options: dict[str, Any]
-    state: str = "queued"
+    state: str = "queued"  # then running, and finished, failed or cancelled
     stage: str = "Waiting for the evaluation before it to finish"
     done: int = 0
     total: int = 0

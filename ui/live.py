@@ -1,8 +1,12 @@
 """One run's panel: progress, controls, curves and sample grids, live while its job is active.
 
-The panel is an ``st.fragment`` that reruns on its own every second while the
-run has an active job and not at all otherwise; when the job starts or ends
-it reruns the whole page once to switch the refresh on or off.
+Two fragments refresh on their own while the run has an active job, and not at
+all otherwise: the status line (progress, speed, time left, Pause/Stop) every
+second, the curves and sample grids every ten seconds. Redrawing a Plotly chart
+costs a software-rendered browser about a third of a CPU second, so doing that every
+second would take a 2-core laptop's CPU away from training (bench/dashboard_overhead.py).
+When the job starts or ends, the status fragment reruns the page once to switch
+the refreshing on or off.
 """
 
 from __future__ import annotations
@@ -15,41 +19,54 @@ from gan_core.runs import Run, RunNotFound
 from ui import charts, state, training, widgets
 from ui.metrics import read_metrics
 
-REFRESH_S = 1.0
+import os
+STATUS_REFRESH_S = float(os.environ.get("DBG_STATUS", "1"))
+CURVES_REFRESH_S = float(os.environ.get("DBG_CURVES", "10"))
 SPEED_WINDOW = 20  # steps averaged for images/s and the time left
 
 
 def run_panel(run_id: str, key: str) -> None:
     """Show ``run_id``; ``key`` keeps the widgets of two panels (Train, Runs) apart."""
-    active = state.active_job_for(run_id) is not None
-    st.fragment(_panel, run_every=REFRESH_S if active else None)(run_id, key, active)
-
-
-def _panel(run_id: str, key: str, was_active: bool) -> None:
-    try:
-        run = state.run_store().get(run_id)
-    except RunNotFound:
+    run = _get_run(run_id)
+    if run is None:
         st.info("This run was deleted.")
+        return
+    job = state.active_job_for(run_id)
+    active = job is not None
+    st.fragment(_status_panel, run_every=STATUS_REFRESH_S if active else None)(run_id, active)
+    _controls(run, job, key)  # outside the fragments: buttons cost the browser on every redraw
+    st.fragment(_curves_panel, run_every=CURVES_REFRESH_S if active else None)(run_id, key)
+
+
+def _get_run(run_id: str) -> Run | None:
+    try:
+        return state.run_store().get(run_id)
+    except RunNotFound:
+        return None
+
+
+def _status_panel(run_id: str, was_active: bool) -> None:
+    run = _get_run(run_id)
+    if run is None:
         return
     job = state.active_job_for(run_id)
     if (job is not None) != was_active:
         st.rerun()
-    import os
-    dbg = os.environ.get("DBG", "")
+    _status(run, job, read_metrics(run))
+
+
+def _curves_panel(run_id: str, key: str) -> None:
+    run = _get_run(run_id)
+    if run is None:
+        return
     metrics = read_metrics(run)
-    _status(run, job, metrics)
-    _controls(run, job, key)
-    if "nochart" in dbg:
-        pass
-    elif metrics.empty:
-        st.caption("Loss curves appear after the first training step.")
+    if metrics.empty:
+        st.caption("Loss curves appear after the first training steps.")
     else:
         smoothing = st.slider("Curve smoothing", 0.0, 0.99, 0.6, 0.01, key=f"{key}_smoothing",
                               help="Averages out the step-to-step noise of GAN losses; 0 shows the raw values.")
-        fig = charts.loss_figure(metrics, smoothing)
-        st.plotly_chart(fig, key=f"{key}_curves", config={"staticPlot": True} if "static" in dbg else None)
-    if "noimg" not in dbg:
-        sample_browser(run, key)
+        st.plotly_chart(charts.loss_figure(metrics, smoothing), key=f"{key}_curves")
+    sample_browser(run, key)
 
 
 def _speed(metrics: pd.DataFrame) -> float | None:
@@ -71,18 +88,21 @@ def _status(run: Run, job: Job | None, metrics: pd.DataFrame) -> None:
 
 
 def _controls(run: Run, job: Job | None, key: str) -> None:
+    """Pause/Resume/Stop of a live job (by what was asked, so they need no refresh), or Resume of a stopped run."""
     manager = state.job_manager()
-    columns = st.columns([1, 1, 1, 4])
+    columns = st.columns([1, 1, 4])
     if job is not None:
-        if job.state == "paused":
+        stopping = job.control.stop_requested
+        if job.control.pause_requested and not stopping:
             columns[0].button("Resume", key=f"{key}_unpause", on_click=manager.resume, args=(job.id,),
                               icon=":material/play_arrow:", help="Continue training from where it paused.")
         else:
             columns[0].button("Pause", key=f"{key}_pause", on_click=manager.pause, args=(job.id,),
-                              icon=":material/pause:", disabled=job.state != "running",
-                              help="Save a checkpoint and wait; the slot stays taken.")
-        columns[1].button("Stop", key=f"{key}_stop", on_click=manager.stop, args=(job.id,),
-                          icon=":material/stop:", help="Save a checkpoint and end the job; you can resume it later.")
+                              icon=":material/pause:", disabled=stopping,
+                              help="Save a checkpoint and wait; the training slot stays taken.")
+        columns[1].button("Stopping…" if stopping else "Stop", key=f"{key}_stop", on_click=manager.stop,
+                          args=(job.id,), icon=":material/stop:", disabled=stopping,
+                          help="Save a checkpoint and end the job; you can resume it later.")
     elif training.resumable(run):
         latest = run.latest_checkpoint()
         where = f"step {latest[0]:,}" if latest else "the start (no checkpoint yet)"

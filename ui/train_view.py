@@ -34,7 +34,7 @@ def current_run() -> None:
         st.caption("Press Start to train; the curves and sample grids of the run appear here.")
         return
     st.subheader(f"Run {run_id}", divider="gray")
-    live.run_panel(run_id, key="train")
+    live.run_panel(run_id, key="live")  # not "train_": that prefix marks persisted settings, never buttons
 
 
 def earlier_runs() -> None:

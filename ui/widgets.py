@@ -20,7 +20,12 @@ log = logging.getLogger("synthbin.ui")
 
 # Errors whose message was written for the user; anything else is a bug and says so.
 USER_ERRORS = (ConfigError, DatasetError, RunNotFound, FileNotFoundError, PermissionError)
-SIDEBAR_REFRESH_S = 2.0
+import os
+SIDEBAR_REFRESH_S = float(os.environ.get("DBG_SIDEBAR", "15"))
+# Streamlit animates element changes with CSS transitions (progress bars, the fade of elements being
+# redrawn). Redrawn every second by a live view, those animations cost a software-rendered browser
+# more CPU than the content itself: CPU the training job on the same laptop needs.
+_NO_TRANSITIONS_CSS = "<style>*, *::before, *::after {transition: none !important;}</style>"
 # Config field -> the label of the widget that sets it, so a ConfigError points at the widget.
 SETTING_LABELS = {
     "preset": "Preset",
@@ -108,6 +113,10 @@ def _device() -> str:
     return device_description()
 
 
+def page_style() -> None:
+    st.html(_NO_TRANSITIONS_CSS)
+
+
 def sidebar() -> None:
     """The device TensorFlow uses and the jobs of the whole server (refreshed while any is active)."""
     with st.sidebar:
@@ -127,4 +136,6 @@ def _jobs_list(was_active: bool) -> None:
         return
     st.caption(f"{manager.max_running} job(s) train at once; the others wait in the queue.")
     for job in active:
-        job_progress(job, label=job.run.id)
+        done = job.step / max(job.total_steps, 1)
+        st.caption(f"**{job.run.id}**  \n{STATE_WORDS.get(job.state, job.state)}: step {job.step:,} of "
+                   f"{job.total_steps:,} ({done:.0%})")

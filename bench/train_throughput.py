@@ -1,9 +1,9 @@
 """Training throughput of every preset, and of the reference project's own loop.
 
-    python bench/train_throughput.py [--batch-size 32] [--steps 5] [--presets dcgan32,dcgan64,dcgan128,paper]
+    python bench/train_throughput.py [--batch-size 32] [--steps 5] [--paper-batch-size 2] [--seed-steps 2]
 
 Each preset runs SynthBin's compiled train step (D then G on one batch) on
-random images after two warm-up steps. ``seed-loop`` re-creates the reference
+random images after one warm-up step. ``seed-loop`` re-creates the reference
 project's loop on the ``paper`` networks: batch size 1, ``generator.predict``
 in Python, then ``train_on_batch`` on D and on the stacked GAN model. Printed
 figures are images per second and ratios against the seed loop, all measured
@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -43,8 +46,7 @@ def preset_images_per_second(preset: str, batch_size: int, steps: int) -> float:
     config = make_config(preset, batch_size=batch_size)
     gan = GAN(config, num_classes=1, strategy=tf.distribute.get_strategy())
     batch = random_batch(config, np.random.default_rng(0))
-    for _ in range(2):
-        gan.train_step(batch)
+    gan.train_step(batch)  # warm-up: traces and compiles the step
     start = time.perf_counter()
     for _ in range(steps):
         gan.train_step(batch)
@@ -57,12 +59,15 @@ def seed_loop_images_per_second(steps: int) -> float:
     generator, discriminator = build_generator(config), build_discriminator(config)
     loss = keras.losses.BinaryCrossentropy(from_logits=True)  # the seed's sigmoid + BCE, in one op
     discriminator.compile(optimizer=keras.optimizers.RMSprop(1e-4, clipvalue=1.0), loss=loss)
+    rng = np.random.default_rng(0)
+    real = rng.uniform(-1, 1, (1, 128, 128, 3)).astype(np.float32)
+    # Keras 3 builds the train function on first use: build D's while it is trainable (as Keras 2 did at
+    # compile time), then freeze it inside the stacked model, as the reference does.
+    discriminator.train_on_batch(np.concatenate([real, real]), np.array([[1.0], [0.0]]))
     discriminator.trainable = False
     z_in = keras.Input((config.latent_dim,))
     stacked = keras.Model(z_in, discriminator(generator(z_in)))
     stacked.compile(optimizer=keras.optimizers.RMSprop(1e-4, clipvalue=1.0), loss=loss)
-    rng = np.random.default_rng(0)
-    real = rng.uniform(-1, 1, (1, 128, 128, 3)).astype(np.float32)
 
     def one_step():
         generated = generator.predict(rng.standard_normal((1, config.latent_dim)), verbose=0)

@@ -129,6 +129,35 @@ def set_number(page, label: str, value: float) -> None:
     box.press("Enter")
 
 
+def wait_for_script(page, timeout: float = 300) -> None:
+    """Wait until the app has finished the script run a click started (the 'Running' widget is gone)."""
+    time.sleep(0.5)
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=timeout * 1000)
+
+
+def use_demo(page) -> None:
+    """On the Dataset page: load the built-in demo (drawing it first if needed)."""
+    page.get_by_role("button", name="Use the demo dataset").click()
+    wait_for_script(page)
+    page.get_by_text("Dataset: the built-in demo").wait_for()
+
+
+def pick_classes(page, names: tuple[str, ...]) -> None:
+    """On the Dataset page: train on exactly ``names``."""
+    picker = page.get_by_test_id("stMultiSelect")
+    picker.get_by_role("button", name="Clear all").click()
+    for name in names:
+        picker.locator("input").fill(name)
+        picker.locator("input").press("Enter")
+    page.keyboard.press("Escape")
+
+
+def fit_to_content(page) -> None:
+    """Make the viewport as tall as the page, so a screenshot shows all of it."""
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": page.viewport_size["width"], "height": int(height) + 20})
+
+
 def load_folder(page, folder: Path, timeout: float = 120) -> None:
     """On the Dataset page: load a folder of class folders from the server's disk."""
     page.get_by_text("Folder on the server").click()

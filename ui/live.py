@@ -1,12 +1,13 @@
 """One run's panel: progress, controls, curves and sample grids, live while its job is active.
 
 Two fragments refresh on their own while the run has an active job, and not at
-all otherwise: the status line (progress, speed, time left, Pause/Stop) every
-second, the curves and sample grids every ten seconds. Redrawing a Plotly chart
-costs a software-rendered browser about a third of a CPU second, so doing that every
-second would take a 2-core laptop's CPU away from training (bench/dashboard_overhead.py).
-When the job starts or ends, the status fragment reruns the page once to switch
-the refreshing on or off.
+all otherwise: the status line (progress, step, images/s, time left) every second,
+the curves and sample grids every ten seconds. Redrawing a Plotly chart costs a
+software-rendered browser about a third of a CPU second, so doing that every second
+would take a 2-core laptop's CPU away from training (bench/dashboard_overhead.py).
+The status fragment reruns the whole page once when the job starts or ends (to
+switch the refreshing on or off) and when the first steps are logged (so the curve
+appears at once rather than at the next ten-second tick).
 """
 
 from __future__ import annotations
@@ -19,9 +20,8 @@ from gan_core.runs import Run, RunNotFound
 from ui import charts, state, training, widgets
 from ui.metrics import read_metrics
 
-import os
-STATUS_REFRESH_S = float(os.environ.get("DBG_STATUS", "1"))
-CURVES_REFRESH_S = float(os.environ.get("DBG_CURVES", "10"))
+STATUS_REFRESH_S = 1.0
+CURVES_REFRESH_S = 10.0
 SPEED_WINDOW = 20  # steps averaged for images/s and the time left
 
 
@@ -33,7 +33,8 @@ def run_panel(run_id: str, key: str) -> None:
         return
     job = state.active_job_for(run_id)
     active = job is not None
-    st.fragment(_status_panel, run_every=STATUS_REFRESH_S if active else None)(run_id, active)
+    has_steps = not read_metrics(run).empty
+    st.fragment(_status_panel, run_every=STATUS_REFRESH_S if active else None)(run_id, active, has_steps)
     _controls(run, job, key)  # outside the fragments: buttons cost the browser on every redraw
     st.fragment(_curves_panel, run_every=CURVES_REFRESH_S if active else None)(run_id, key)
 
@@ -45,14 +46,15 @@ def _get_run(run_id: str) -> Run | None:
         return None
 
 
-def _status_panel(run_id: str, was_active: bool) -> None:
+def _status_panel(run_id: str, was_active: bool, had_steps: bool) -> None:
     run = _get_run(run_id)
     if run is None:
         return
     job = state.active_job_for(run_id)
-    if (job is not None) != was_active:
+    metrics = read_metrics(run)
+    if (job is not None) != was_active or (not had_steps and not metrics.empty):
         st.rerun()
-    _status(run, job, read_metrics(run))
+    _status(run, job, metrics)
 
 
 def _curves_panel(run_id: str, key: str) -> None:

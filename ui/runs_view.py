@@ -35,12 +35,18 @@ def _thumbnail(path: Path | None) -> str | None:
         return None
 
 
+def _step(summary: RunSummary) -> int:
+    """The live step of a training run (its status file only changes at start, pause and stop)."""
+    job = state.active_job_for(summary.id)
+    return job.step if job is not None else summary.status.step
+
+
 def runs_table(summaries: list[RunSummary]) -> None:
     rows = [{
         "Sample": _thumbnail(s.thumbnail),
         "Run": s.id,
         "State": s.status.state,
-        "Step": f"{s.status.step:,} / {s.steps:,}",
+        "Step": f"{_step(s):,} / {s.steps:,}",
         "Preset": s.preset,
         "Size": s.image_size,
         "Classes": ", ".join(s.classes),

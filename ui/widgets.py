@@ -20,8 +20,7 @@ log = logging.getLogger("synthbin.ui")
 
 # Errors whose message was written for the user; anything else is a bug and says so.
 USER_ERRORS = (ConfigError, DatasetError, RunNotFound, FileNotFoundError, PermissionError)
-import os
-SIDEBAR_REFRESH_S = float(os.environ.get("DBG_SIDEBAR", "15"))
+SIDEBAR_REFRESH_S = 15.0  # the job list is a summary; a run's own panel refreshes every second
 # Streamlit animates element changes with CSS transitions (progress bars, the fade of elements being
 # redrawn). Redrawn every second by a live view, those animations cost a software-rendered browser
 # more CPU than the content itself: CPU the training job on the same laptop needs.

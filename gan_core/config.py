@@ -44,11 +44,11 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     "dcgan32": Preset(
         "dcgan", 32, (32, 64, 128), 64, "adam", 2e-4, 0.5, 64, 0.0, None,
-        "Small DCGAN at 32 px: the laptop default, first shapes within a couple of minutes on a CPU.",
+        "Small DCGAN at 32 px: the laptop default; the loss curve moves within seconds on a CPU.",
     ),
     "dcgan64": Preset(
         "dcgan", 64, (32, 64, 128), 64, "adam", 2e-4, 0.5, 32, 0.0, None,
-        "DCGAN at 64 px: recognisable objects within about 10 minutes on a 2-core CPU.",
+        "DCGAN at 64 px: about 280 images/s on a 2-core CPU; better on a GPU.",
     ),
     "dcgan128": Preset(
         "dcgan", 128, (32, 64, 128), 100, "adam", 2e-4, 0.5, 32, 0.0, None,

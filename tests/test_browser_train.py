@@ -18,7 +18,7 @@ from test_browser_generate import CHROMIUM, _free_port, _wait_until_healthy
 from gan_core.runs import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
-UI_TIMEOUT_MS = 180_000
+UI_TIMEOUT_MS = 300_000
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
 
@@ -84,7 +84,7 @@ def chart_points(page) -> int:
     }""")
 
 
-def wait_for_more_points(page, than: int, timeout_s: float = 120) -> int:
+def wait_for_more_points(page, than: int, timeout_s: float = 300) -> int:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         points = chart_points(page)

@@ -25,4 +25,5 @@ page = st.navigation(PAGES)
 state.keep_widget_values()
 widgets.page_style()
 widgets.sidebar()
-page.run()
+with widgets.user_errors("showing this page"):  # the last net: no page shows a traceback
+    page.run()

@@ -51,8 +51,7 @@ def start_long_run(browser, url: str, dataset: Path | None) -> None:
     if dataset is not None:
         harness.load_folder(page, dataset)
     else:
-        page.get_by_role("button", name="Use the demo dataset").click()
-        page.get_by_text("Dataset: the built-in demo").wait_for(timeout=180_000)
+        harness.use_demo(page)
     harness.go_to(page, "Train")
     harness.set_number(page, "Training steps", 1_000_000)
     page.get_by_role("button", name="Start training").click()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from playwright.sync_api import Browser, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -68,10 +69,8 @@ def streamlit_server(env: dict[str, str], log_path: Path, timeout: float = 90) -
 
 
 @contextmanager
-def chromium() -> Iterator[object]:
-    """A headless Debian Chromium driven by Playwright (a ``playwright.sync_api.Browser``)."""
-    from playwright.sync_api import sync_playwright
-
+def chromium() -> Iterator[Browser]:
+    """A headless Debian Chromium driven by Playwright."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
@@ -108,7 +107,8 @@ def browser_cpu_seconds() -> float:
     return total
 
 
-def open_app(browser, url: str, path: str = "", *, width: int = 1400, height: int = 1000, timeout: float = 120):
+def open_app(browser: Browser, url: str, path: str = "", *, width: int = 1400, height: int = 1000,
+             timeout: float = 120) -> Page:
     """A new page on ``url/path``, returned once the app has drawn its sidebar."""
     page = browser.new_page(viewport={"width": width, "height": height})
     page.goto(f"{url}/{path}")
@@ -116,49 +116,51 @@ def open_app(browser, url: str, path: str = "", *, width: int = 1400, height: in
     return page
 
 
-def go_to(page, title: str, timeout: float = 60) -> None:
+def go_to(page: Page, title: str, timeout: float = 60) -> None:
     """Click a page in the sidebar navigation and wait for its title."""
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
     page.wait_for_url(f"**/{'' if title == 'Dataset' else title.lower()}", timeout=timeout * 1000)
 
 
-def set_number(page, label: str, value: float) -> None:
+def set_number(page: Page, label: str, value: float) -> None:
     """Type into a Streamlit number input and commit it (Enter)."""
     box = page.get_by_label(label, exact=True)
     box.fill(str(value))
     box.press("Enter")
 
 
-def wait_for_script(page, timeout: float = 300) -> None:
+def wait_for_script(page: Page, timeout: float = 300) -> None:
     """Wait until the app has finished the script run a click started (the 'Running' widget is gone)."""
     time.sleep(0.5)
     page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=timeout * 1000)
 
 
-def use_demo(page) -> None:
+def use_demo(page: Page) -> None:
     """On the Dataset page: load the built-in demo (drawing it first if needed)."""
     page.get_by_role("button", name="Use the demo dataset").click()
     wait_for_script(page)
     page.get_by_text("Dataset: the built-in demo").wait_for()
 
 
-def pick_classes(page, names: tuple[str, ...]) -> None:
+def pick_classes(page: Page, names: tuple[str, ...]) -> None:
     """On the Dataset page: train on exactly ``names``."""
     picker = page.get_by_test_id("stMultiSelect")
     picker.get_by_role("button", name="Clear all").click()
+    wait_for_script(page)
     for name in names:
         picker.locator("input").fill(name)
         picker.locator("input").press("Enter")
+        wait_for_script(page)
     page.keyboard.press("Escape")
 
 
-def fit_to_content(page) -> None:
+def fit_to_content(page: Page) -> None:
     """Make the viewport as tall as the page, so a screenshot shows all of it."""
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     page.set_viewport_size({"width": page.viewport_size["width"], "height": int(height) + 20})
 
 
-def load_folder(page, folder: Path, timeout: float = 120) -> None:
+def load_folder(page: Page, folder: Path, timeout: float = 120) -> None:
     """On the Dataset page: load a folder of class folders from the server's disk."""
     page.get_by_text("Folder on the server").click()
     box = page.get_by_role("textbox", name="Folder path on the server")

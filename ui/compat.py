@@ -24,4 +24,5 @@ def _clean_matplotlib_only() -> None:
 
 def keep_keras_state() -> None:
     """Stop Streamlit from resetting Keras after each script run (idempotent)."""
-    script_runner._clean_problem_modules = _clean_matplotlib_only
+    if hasattr(script_runner, "_clean_problem_modules"):  # absent in other Streamlit versions: nothing to undo
+        script_runner._clean_problem_modules = _clean_matplotlib_only

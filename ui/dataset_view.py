@@ -14,7 +14,7 @@ KINDS = ("Built-in demo", "Folder on the server", "Upload a .zip")
 def source_picker() -> None:
     """Choose demo / folder / zip; a successful load becomes this session's dataset."""
     if "dataset_kind" not in st.session_state:
-        st.session_state["dataset_kind"] = KINDS[0] if state.dataset_pick().is_demo else KINDS[1]
+        st.session_state["dataset_kind"] = _kind_of(state.dataset_pick().source)
     kind = st.radio("Where are the images?", KINDS, key="dataset_kind", horizontal=True,
                     help="The demo needs nothing and works offline. Your own images: one subfolder per class "
                          "(e.g. cardboard/, metal/), as a folder on the machine running SynthBin or as a .zip.")
@@ -37,6 +37,12 @@ def source_picker() -> None:
                 source = str(datasets.save_upload(upload, upload.name))
     if source is not None:
         _load(source)
+
+
+def _kind_of(source: str) -> str:
+    if source == state.DEMO_SOURCE:
+        return KINDS[0]
+    return KINDS[2] if datasets.is_upload(source) else KINDS[1]
 
 
 def _load(source: str) -> None:
@@ -64,15 +70,14 @@ def current_dataset() -> ImageDataset:
 
 def overview(dataset: ImageDataset) -> None:
     """Class picker, counts, warnings, thumbnails and skipped files of ``dataset``."""
-    label = "the built-in demo" if dataset.is_demo else f"`{dataset.source}`"
-    st.subheader(f"Dataset: {label}", divider="gray")
+    st.subheader(f"Dataset: {datasets.describe_source(dataset.source)}", divider="gray")
     picked = class_picker(dataset)
     counts = dataset.counts()
     picked_counts = {name: counts[name] for name in picked}
     columns = st.columns(3)
     columns[0].metric("Images picked", f"{sum(picked_counts.values()):,}")
     columns[1].metric("Classes picked", f"{len(picked)} of {len(counts)}")
-    columns[2].metric("Files skipped", f"{len(datasets.skipped_files(dataset)):,}")
+    columns[2].metric("Files skipped", f"{len(dataset.skipped):,}")
     if not picked:
         st.error("No class is picked: pick at least one class to train on.")
     for message in datasets.warnings_for(picked_counts, is_demo=dataset.is_demo):
@@ -102,7 +107,7 @@ def thumbnails(dataset: ImageDataset, names: list[str]) -> None:
 def skipped_files(dataset: ImageDataset) -> None:
     if dataset.empty_classes:
         st.warning(f"Class folders without a usable image (left out): {', '.join(dataset.empty_classes)}")
-    skipped = datasets.skipped_files(dataset)
+    skipped = dataset.skipped
     if not skipped:
         return
     with st.expander(f"{len(skipped):,} file(s) skipped, with the reason"):

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 import streamlit as st
+from PIL import Image
 
 from gan_core.config import TrainConfig
-from gan_core.data import ImageDataset, SkippedFile, load_dataset
-from gan_core.demo_data import MARKER_NAME, demo_folder_name, read_demo_marker
+from gan_core.data import ImageDataset, load_dataset
+from gan_core.demo_data import demo_folder_name, read_demo_marker
 from gan_core.imaging import image_grid
 from gan_core.paths import cache_dir
 from gan_core.trainer import load_training_data
@@ -44,6 +45,21 @@ def _with_progress(source: str, load: Callable[[Callable[[int, int], None]], Ima
         clear()
 
 
+def describe_source(source: str) -> str:
+    """How the pages name a dataset source (markdown)."""
+    if source == state.DEMO_SOURCE:
+        return "the built-in demo"
+    return f"the uploaded `{Path(source).name}`" if is_upload(source) else f"`{source}`"
+
+
+def is_upload(source: str) -> bool:
+    return Path(source).parent == _uploads_dir()
+
+
+def _uploads_dir() -> Path:
+    return cache_dir() / "uploads"
+
+
 def demo_is_drawn() -> bool:
     """Whether the built-in demo already exists in the cache (else loading it takes about a minute)."""
     return read_demo_marker(cache_dir() / demo_folder_name()) is not None
@@ -69,7 +85,7 @@ def load_for_training(config: TrainConfig) -> ImageDataset:
 
 def save_upload(upload: BinaryIO, name: str) -> Path:
     """Store an uploaded zip in the cache (named by content, so re-uploads are free) and return its path."""
-    folder = cache_dir() / "uploads"
+    folder = _uploads_dir()
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.blake2b(digest_size=8)
     upload.seek(0)
@@ -114,12 +130,7 @@ def _names(names: list[str]) -> str:
     return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
-def skipped_files(dataset: ImageDataset) -> list[SkippedFile]:
-    """The files the user should know were left out (not the demo's own marker file)."""
-    return [item for item in dataset.skipped if not (dataset.is_demo and item.path == MARKER_NAME)]
-
-
-def class_thumbnails(dataset: ImageDataset, class_name: str, count: int = 16):
+def class_thumbnails(dataset: ImageDataset, class_name: str, count: int = 16) -> Image.Image:
     """A grid of the first ``count`` images of one class (a PIL image)."""
     index = dataset.class_names.index(class_name)
     images = dataset.images[dataset.labels == index][:count]

@@ -46,6 +46,7 @@ def _get_run(run_id: str) -> Run | None:
         return None
 
 
+@widgets.guarded("showing the run's progress")
 def _status_panel(run_id: str, was_active: bool, had_steps: bool) -> None:
     run = _get_run(run_id)
     if run is None:
@@ -57,6 +58,7 @@ def _status_panel(run_id: str, was_active: bool, had_steps: bool) -> None:
     _status(run, job, metrics)
 
 
+@widgets.guarded("showing the run's curves")
 def _curves_panel(run_id: str, key: str) -> None:
     run = _get_run(run_id)
     if run is None:

@@ -123,9 +123,10 @@ def dataset_pick() -> DatasetPick:
 
 
 def set_dataset_source(source: str) -> None:
-    """A newly loaded source starts with every class picked."""
+    """A newly chosen source starts with every class picked; reloading the same one keeps the picks."""
+    if st.session_state.get(SOURCE_KEY, DEMO_SOURCE) != source:
+        st.session_state.pop(CLASSES_KEY, None)
     st.session_state[SOURCE_KEY] = source
-    st.session_state.pop(CLASSES_KEY, None)
 
 
 def current_run_id() -> str | None:

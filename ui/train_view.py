@@ -5,12 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from gan_core.config import TrainConfig
-from ui import live, settings, state, training, widgets
+from ui import datasets, live, settings, state, training, widgets
 
 
 def dataset_line() -> None:
     pick = state.dataset_pick()
-    source = "the built-in demo" if pick.is_demo else f"`{pick.source}`"
+    source = datasets.describe_source(pick.source)
     classes = "every class" if pick.classes is None else (", ".join(pick.classes) or "no class")
     st.markdown(f"Training data: {source}, {classes}.")
     st.page_link("app_pages/dataset.py", label="Change the dataset or the classes", icon=":material/photo_library:")
@@ -44,7 +44,8 @@ def earlier_runs() -> None:
         return
     with st.expander("Continue an earlier run"):
         labels = {run.id: f"{run.id} ({run.status().state} at step {run.status().step:,})" for run in runs}
-        run_id = st.selectbox("Run", list(labels), format_func=labels.get, key="resume_pick")
+        run_id = st.selectbox("Run", list(labels), format_func=labels.get, key="resume_pick",
+                              help="Training continues from the run's last checkpoint with its own settings.")
         if st.button("Resume this run", key="resume_earlier", icon=":material/play_arrow:"):
             with widgets.user_errors("resuming the run"):
                 training.resume(state.run_store().get(run_id))

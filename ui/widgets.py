@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import ParamSpec
 
 import streamlit as st
 
@@ -86,6 +88,20 @@ def user_errors(action: str = "") -> Iterator[None]:
         show_error(error, action)
 
 
+P = ParamSpec("P")
+
+
+def guarded(action: str) -> Callable[[Callable[P, None]], Callable[P, None]]:
+    """Decorator: run a page section (e.g. a fragment, which reruns on its own) inside ``user_errors``."""
+    def decorate(function: Callable[P, None]) -> Callable[P, None]:
+        @functools.wraps(function)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+            with user_errors(action):
+                function(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
 def format_duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
@@ -124,6 +140,7 @@ def sidebar() -> None:
         st.fragment(_jobs_list, run_every=SIDEBAR_REFRESH_S if any_active else None)(any_active)
 
 
+@guarded("listing the jobs")
 def _jobs_list(was_active: bool) -> None:
     manager = state.job_manager()
     active = manager.active_jobs()

@@ -1,6 +1,6 @@
 """How much an open dashboard slows training down.
 
-Starts the dashboard, starts one long dcgan32 run (batch 64, 32 px) from the
+Starts the dashboard, starts one long run with the default settings from the
 browser, then alternates windows with no browser page open and with the Train
 page of that run open in headless Chromium (its live fragments refreshing), and
 compares the training images/s of the two. Images/s comes from the steps the
@@ -25,8 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness  # noqa: E402
+from gan_core.config import DEFAULT_PRESET, PRESETS  # noqa: E402
 
-BATCH_SIZE = 64  # the dcgan32 preset's batch size
+BATCH_SIZE = PRESETS[DEFAULT_PRESET].batch_size  # what the Train page starts with
 SETTLE_S = 5  # after opening or closing the page, before measuring
 
 

@@ -258,7 +258,8 @@ def _add_train_options(parser: argparse.ArgumentParser, learning_rate: bool = Tr
     model.add_argument("--preset", default="dcgan32", choices=list(PRESETS))
     model.add_argument("--image-size", type=int, help="32, 64 or 128 where the preset allows")
     model.add_argument("--latent-dim", type=int)
-    model.add_argument("--conditional", action="store_true", help="feed class labels to G and D")
+    model.add_argument("--conditional", action=argparse.BooleanOptionalAction,
+                       help="feed class labels to G and D (default: on, except for the paper preset)")
     opt = parser.add_argument_group("optimisation")
     if learning_rate:
         opt.add_argument("--lr", type=float, help="learning rate for both networks")

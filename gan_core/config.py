@@ -39,11 +39,13 @@ class Preset:
     label_noise: float
     clipvalue: float | None
     description: str
+    g_ema: float = 0.999  # decay of the generator's moving average (0: sample from the live generator)
+    conditional: bool = True  # one model that knows the classes, so each class can be generated on its own
 
 
 PRESETS: dict[str, Preset] = {
     "dcgan32": Preset(
-        "dcgan", 32, (32, 64, 128), 64, "adam", 2e-4, 0.5, 64, 0.0, None,
+        "dcgan", 32, (32, 64, 128), 64, "adam", 2e-4, 0.5, 32, 0.0, None,
         "Small DCGAN at 32 px: the laptop default; the loss curve moves within seconds on a CPU.",
     ),
     "dcgan64": Preset(
@@ -57,6 +59,8 @@ PRESETS: dict[str, Preset] = {
     "paper": Preset(
         "paper", 128, (128,), 32, "rmsprop", 1e-4, 0.9, 16, 0.05, 1.0,
         "The reference project's networks at 128 px (RMSprop 1e-4): a GPU preset, about 20 s per image on 2 CPU cores.",
+        g_ema=0.0,
+        conditional=False,
     ),
 }
 DEFAULT_PRESET = "dcgan32"
@@ -83,6 +87,7 @@ class TrainConfig:
     beta_1: float = 0.5
     clipvalue: float | None = None
     label_noise: float = 0.0
+    g_ema: float = 0.0  # off for configs saved before it existed; the dcgan presets turn it on
     batch_size: int = 64
     steps: int = 2000
     seed: int = 0
@@ -150,6 +155,8 @@ def make_config(preset: str = DEFAULT_PRESET, *, lr: float | None = None, **over
         "beta_1": spec.beta_1,
         "clipvalue": spec.clipvalue,
         "label_noise": spec.label_noise,
+        "g_ema": spec.g_ema,
+        "conditional": spec.conditional,
         "batch_size": spec.batch_size,
     }
     values.update(overrides)
@@ -188,6 +195,8 @@ def _validate(config: TrainConfig) -> None:
         fail("clipvalue", "must be greater than 0, or empty for no clipping.")
     if not 0 <= config.label_noise < 0.5:
         fail("label_noise", "must be in [0, 0.5).")
+    if not 0 <= config.g_ema < 1:
+        fail("g_ema", "must be in [0, 1): 0 turns the moving average off, 0.999 is usual.")
     positive_ints = ("batch_size", "steps", "sample_every", "checkpoint_every", "keep_checkpoints", "grid_size")
     for name in positive_ints:
         value = getattr(config, name)

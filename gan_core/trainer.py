@@ -61,11 +61,26 @@ class GAN:
             self.d_optimizer = _optimizer(config, config.lr_d)
             self.g_optimizer.build(self.generator.trainable_variables)
             self.d_optimizer.build(self.discriminator.trainable_variables)
+            self.generator_ema = self._moving_average_of(self.generator, num_classes) if config.g_ema else None
         jit = config.jit_compile
         if jit is None:
             jit = bool(tf.config.list_physical_devices("GPU"))
         self._step_fn = tf.function(self._replica_step, jit_compile=jit)
         self._distributed_step = tf.function(self._run_on_replicas)
+
+    def _moving_average_of(self, generator: keras.Model, num_classes: int) -> keras.Model:
+        """A copy of ``generator`` whose weights will follow its moving average (what samples are drawn from)."""
+        copy = build_generator(self.config, num_classes)
+        copy.set_weights(generator.get_weights())
+        return copy
+
+    def _update_moving_average(self) -> None:
+        # Ramped like tf.train.ExponentialMovingAverage's num_updates, so early samples are not the random init.
+        updates = tf.cast(self.g_optimizer.iterations, tf.float32)
+        decay = tf.minimum(self.config.g_ema, (1.0 + updates) / (10.0 + updates))
+        for average, live in zip(self.generator_ema.weights, self.generator.weights, strict=True):
+            # batch-norm statistics are copied: they belong to the live weights, not to an average of them
+            average.assign(decay * average + (1.0 - decay) * live if average.trainable else live)
 
     def _g_inputs(self, z, labels):
         return [z, labels] if self.conditional else z
@@ -102,23 +117,29 @@ class GAN:
 
     def _run_on_replicas(self, batch):
         per_replica = self.strategy.run(self._step_fn, args=batch)
+        if self.generator_ema is not None:
+            self._update_moving_average()  # cross-replica context: updates every replica's copy alike
         return {k: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in per_replica.items()}
 
     def train_step(self, batch) -> dict[str, float]:
         return {k: float(v) for k, v in self._distributed_step(batch).items()}
 
     def generate(self, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
-        """Images in [-1, 1] for latent vectors (and class labels when conditional)."""
+        """Images in [-1, 1] for latent vectors (and class labels when conditional), from the moving average."""
         labels = np.zeros(len(z), np.int32) if labels is None else np.asarray(labels, np.int32)
-        return np.asarray(self.generator(self._g_inputs(z, labels), training=False))
+        generator = self.generator if self.generator_ema is None else self.generator_ema
+        return np.asarray(generator(self._g_inputs(z, labels), training=False))
 
     def variables(self) -> dict[str, list]:
-        return {
+        variables = {
             "generator": list(self.generator.variables),
             "discriminator": list(self.discriminator.variables),
             "g_optimizer": list(self.g_optimizer.variables),
             "d_optimizer": list(self.d_optimizer.variables),
         }
+        if self.generator_ema is not None:
+            variables["generator_ema"] = list(self.generator_ema.variables)
+        return variables
 
 
 # -- input pipeline ------------------------------------------------------------

@@ -52,6 +52,11 @@ def wait_for(condition, what: str, timeout: float = JOB_TIMEOUT_S) -> None:
         time.sleep(0.2)
 
 
+def wait_for_progress(app: AppTest, text: str) -> None:
+    """Rerun the page until its progress line says ``text`` (the job ends just after the run's status does)."""
+    wait_for(lambda: text in texts(app.run().get("progress")), f"the page to show '{text}'")
+
+
 def only_run() -> Run:
     [run] = RunStore(runs_dir()).runs()
     return run
@@ -204,9 +209,7 @@ def test_start_a_tiny_job_stop_it_and_find_it_in_runs(app):
     wait_for(lambda: run.read_metrics()["step"].max() > paused_at + 1, "the job to continue")
 
     app.button(key="live_stop").click().run()
-    wait_for(lambda: run.status().state == "stopped", "the job to stop")
-    app.run()
-    assert "Stopped at step" in texts(app.get("progress"))
+    wait_for_progress(app, "Stopped at step")
     assert app.button(key="live_resume").label == "Resume training"
 
     app.switch_page(RUNS).run()
@@ -239,9 +242,7 @@ def test_a_run_stopped_before_a_restart_resumes_from_the_runs_page(app, tiny_fol
     assert "Interrupted" in texts(app.error)
     app.button(key="runs_resume").click().run()
     assert not app.exception
-    wait_for(lambda: run.status().state == "finished", "the resumed run to finish")
-    app.run()
-    assert "Finished at step 3" in texts(app.get("progress"))
+    wait_for_progress(app, "Finished at step 3")
     assert app.select_slider(key="runs_sample_step").value == 3
 
 

@@ -19,6 +19,22 @@ def test_the_paper_preset_uses_the_reference_settings():
     assert (config.image_size, config.latent_dim, config.optimizer) == (128, 32, "rmsprop")
     assert config.lr_g == config.lr_d == 1e-4
     assert config.clipvalue == 1.0 and config.label_noise == 0.05
+    assert not config.conditional and config.g_ema == 0.0  # trained as the reference did
+
+
+def test_dcgan_presets_are_conditional_with_a_moving_average_and_can_be_turned_off():
+    config = make_config("dcgan32")
+    assert config.conditional and config.g_ema == 0.999
+    plain = make_config("dcgan32", conditional=False, g_ema=0.0)
+    assert not plain.conditional and plain.g_ema == 0.0
+    with pytest.raises(ConfigError, match="g_ema"):
+        make_config("dcgan32", g_ema=1.0)
+
+
+def test_a_config_saved_before_the_moving_average_existed_loads_without_one():
+    saved = make_config("dcgan32").to_dict()
+    del saved["g_ema"]
+    assert TrainConfig.from_dict(saved).g_ema == 0.0  # its checkpoints hold no averaged generator
 
 
 def test_one_learning_rate_sets_both_and_each_can_be_overridden():

@@ -161,7 +161,7 @@ def test_is_conditional_needs_two_classes() -> None:
     config = make_config("dcgan32", conditional=True)
     assert is_conditional(config, 2)
     assert not is_conditional(config, 1)
-    assert not is_conditional(make_config("dcgan32"), 5)
+    assert not is_conditional(make_config("dcgan32", conditional=False), 5)
     assert len(build_generator(config, 1).inputs) == 1
     assert len(build_discriminator(config, 0).inputs) == 1
 

@@ -189,3 +189,33 @@ def test_mirrored_strategy_on_two_logical_cpus(tiny_folder, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "replicas 2" in result.stdout
     assert "state finished 3" in result.stdout
+
+
+def test_samples_come_from_a_moving_average_of_the_generator(tiny_folder, tmp_path):
+    config = tiny_config(tiny_folder, steps=3, g_ema=0.9, conditional=False)
+    dataset = load_training_data(config)
+    trainer = Trainer(create_run(config, RunStore(tmp_path / "runs"), dataset), dataset)
+    gan = trainer.gan
+    expected = gan.generator.weights[0].numpy()
+    live_after_step = []
+    trainer.on_event = lambda event: event.kind == "step" and live_after_step.append(gan.generator.weights[0].numpy())
+    trainer.fit()
+
+    for updates, live in enumerate(live_after_step, start=1):  # the decay ramps up: min(0.9, (1+n)/(10+n))
+        decay = min(0.9, (1 + updates) / (10 + updates))
+        expected = decay * expected + (1 - decay) * live
+    np.testing.assert_allclose(gan.generator_ema.weights[0].numpy(), expected, rtol=1e-5, atol=1e-7)
+    assert not np.allclose(expected, live_after_step[-1])
+    for average, live in zip(gan.generator_ema.weights, gan.generator.weights, strict=True):
+        if not average.trainable:  # batch-norm statistics are the live generator's
+            np.testing.assert_array_equal(average.numpy(), live.numpy())
+    z = np.random.default_rng(0).standard_normal((2, config.latent_dim)).astype(np.float32)
+    np.testing.assert_allclose(gan.generate(z), gan.generator_ema(z, training=False), atol=1e-6)
+
+
+def test_without_a_moving_average_samples_come_from_the_live_generator(tiny_folder, tmp_path):
+    config = tiny_config(tiny_folder, steps=2, g_ema=0.0, conditional=False)
+    gan, _ = load_gan(start_run(config, RunStore(tmp_path / "runs")))
+    assert gan.generator_ema is None
+    z = np.random.default_rng(0).standard_normal((2, config.latent_dim)).astype(np.float32)
+    np.testing.assert_allclose(gan.generate(z), gan.generator(z, training=False), atol=1e-6)

@@ -41,14 +41,15 @@ HELP = {
 def _preset_values(preset: str) -> dict[str, Any]:
     spec = PRESETS[preset]
     return {"train_image_size": spec.image_size, "train_latent_dim": spec.latent_dim,
-            "train_batch_size": spec.batch_size, "train_lr": spec.lr, "train_lr_g": spec.lr, "train_lr_d": spec.lr}
+            "train_batch_size": spec.batch_size, "train_lr": spec.lr, "train_lr_g": spec.lr, "train_lr_d": spec.lr,
+            "train_conditional": spec.conditional}
 
 
 def init_defaults() -> None:
     """Put the default preset's values into the session once (widgets then read them by key)."""
     defaults = TrainConfig()
     values = {"train_preset": DEFAULT_PRESET, "train_separate_lr": False, "train_steps": defaults.steps,
-              "train_conditional": False, "train_sample_every": defaults.sample_every,
+              "train_sample_every": defaults.sample_every,
               "train_checkpoint_every": defaults.checkpoint_every, "train_seed": defaults.seed,
               **_preset_values(DEFAULT_PRESET)}
     for key, value in values.items():

@@ -96,7 +96,7 @@ class TrainConfig:
     checkpoint_every: int = 250
     keep_checkpoints: int = 3
     grid_size: int = 36  # control latents in each sample grid
-    jit_compile: bool | None = None  # None: XLA on GPU, plain graph on CPU
+    jit_compile: bool | None = None  # None: XLA on one device or on GPUs; False: plain graph
     distribute: str = "auto"
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 

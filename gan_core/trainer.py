@@ -63,8 +63,8 @@ class GAN:
             self.d_optimizer.build(self.discriminator.trainable_variables)
             self.generator_ema = self._moving_average_of(self.generator, num_classes) if config.g_ema else None
         jit = config.jit_compile
-        if jit is None:
-            jit = bool(tf.config.list_physical_devices("GPU"))
+        if jit is None:  # XLA doubles a CPU's speed too, but fails for several replicas on CPU devices
+            jit = strategy.num_replicas_in_sync == 1 or bool(tf.config.list_physical_devices("GPU"))
         self._step_fn = tf.function(self._replica_step, jit_compile=jit)
         self._distributed_step = tf.function(self._run_on_replicas)
 

@@ -36,10 +36,9 @@ from gan_core.config import TrainConfig
 CHANNELS = 3
 
 # Base width (channels at 4x4) of the dcgan networks per image size. G halves
-# the channels at each upsampling, D mirrors it. Picked by timing a full GAN
-# training step (D on real+fake, then G; Adam) on an idle 2-core CPU: 32 px
-# ~370 img/s at batch 64, 64 px ~190 img/s at batch 32 (width 256 there:
-# ~67 img/s), 128 px ~40 img/s at batch 32.
+# the channels at each upsampling, D mirrors it. Picked for speed on a 2-core
+# CPU: width 256 at 32 px trained 3.4x slower per image and learned the demo
+# no faster per minute (bench/demo_quality.py, docs/BENCHMARKS.md).
 DCGAN_WIDTHS = {32: 128, 64: 128, 128: 256}
 
 # The reference used Keras 2's LeakyReLU(), whose default slope is 0.3. Pass it

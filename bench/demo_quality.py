@@ -74,26 +74,37 @@ def parse_variant(text: str) -> Variant:
 
 # -- the judge -------------------------------------------------------------------------------------
 
-def train_judge(dataset: ImageDataset, seed: int = 0) -> tuple[keras.Model, keras.Model, float]:
-    """A classifier of the demo's classes, its feature extractor, and its held-out accuracy."""
+def train_judge(dataset: ImageDataset, cache: Path, seed: int = 0) -> tuple[keras.Model, keras.Model, float]:
+    """A classifier of the demo's classes, its feature extractor, and its held-out accuracy.
+
+    The trained judge is kept in ``cache`` (keyed by the demo's fingerprint) so later runs skip its minutes of training.
+    """
     keras.utils.set_random_seed(seed)
     x = dataset.images.astype(np.float32) / 127.5 - 1.0
     y = dataset.labels
     order = np.random.default_rng(seed).permutation(len(x))
     split = int(0.85 * len(x))
     train, held_out = order[:split], order[split:]
+    saved = cache / f"judge-{dataset.fingerprint[:16]}-{x.shape[1]}px-s{seed}.keras"
+    if saved.exists():
+        judge = keras.models.load_model(saved)
+        features = judge.get_layer("features").output
+        accuracy = judge.evaluate(x[held_out], y[held_out], verbose=0)[1]
+        return judge, keras.Model(judge.inputs, features), float(accuracy)
     inputs = keras.Input(x.shape[1:])
     h = keras.layers.RandomFlip("horizontal")(inputs)
     for width in (32, 64, 128):  # no batch norm: its inference mode made held-out accuracy jump around
         h = keras.layers.Conv2D(width, 3, padding="same", activation="relu")(h)
         h = keras.layers.MaxPooling2D()(h)
-    features = keras.layers.GlobalAveragePooling2D()(h)
+    features = keras.layers.GlobalAveragePooling2D(name="features")(h)
     logits = keras.layers.Dense(len(dataset.class_names))(features)
     judge = keras.Model(inputs, logits)
     judge.compile(keras.optimizers.Adam(1e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     judge.fit(x[train], y[train], batch_size=64, epochs=20, verbose=0)
     accuracy = judge.evaluate(x[held_out], y[held_out], verbose=0)[1]
+    cache.mkdir(parents=True, exist_ok=True)
+    judge.save(saved)
     return judge, keras.Model(inputs, features), float(accuracy)
 
 
@@ -164,6 +175,8 @@ def main() -> None:
     parser.add_argument("--variant", action="append", required=True, help="NAME[:PRESET][:key=value,...]")
     parser.add_argument("--minutes", default="2,5,10", help="training minutes at which to score")
     parser.add_argument("--out", type=Path, default=Path("bench_out/demo_quality"))
+    parser.add_argument("--judge-cache", type=Path, default=Path("bench_out/judges"),
+                        help="folder for trained judges, reused by later runs")
     args = parser.parse_args()
     variants = [parse_variant(text) for text in args.variant]
     marks = [60 * float(m) for m in args.minutes.split(",")]
@@ -174,7 +187,7 @@ def main() -> None:
         size = variant.settings.get("image_size") or make_config(variant.preset).image_size
         if size not in judges:
             real = load_dataset("demo", image_size=size)
-            judge, extractor, accuracy = train_judge(real)
+            judge, extractor, accuracy = train_judge(real, args.judge_cache)
             print(f"judge at {size} px: {accuracy:.1%} right on held-out demo images", flush=True)
             real_features = judge_outputs(judge, extractor, real.images.astype(np.float32) / 127.5 - 1.0)[1]
             extractor = keras.Sequential([extractor, keras.layers.Rescaling(1 / real_features.std())])

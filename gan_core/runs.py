@@ -116,19 +116,29 @@ class Run:
 
     # -- status -------------------------------------------------------------
     def status(self) -> RunStatus:
-        """The last consistent status; a dead owner process reads as ``failed``."""
+        """The last consistent status.
+
+        A run whose owner process died reads as ``failed`` if it was training and
+        as ``stopped`` if it was still waiting in that process's queue.
+        """
         try:
             raw = json.loads((self.path / "status.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return RunStatus("failed", error="status.json is missing or unreadable.")
         status = RunStatus(**{k: raw.get(k) for k in RunStatus.__dataclass_fields__ if k in raw})
-        if status.state in ("running", "paused") and self._owner_gone(status):
-            note = (
+        if status.state not in ("queued", "running", "paused") or not self._owner_gone(status):
+            return status
+        if status.state == "queued":  # it waited for a training slot in a process that is gone: nothing failed
+            state, note = "stopped", (
+                f"Not trained further: the app or process it was queued in stopped at step {status.step}. "
+                "Resume trains it from its last checkpoint."
+            )
+        else:
+            state, note = "failed", (
                 f"Interrupted: the process training this run ended unexpectedly at step {status.step}. "
                 "Resume continues from its last checkpoint."
             )
-            return RunStatus("failed", status.step, note, status.updated, status.pid, status.host)
-        return status
+        return RunStatus(state, status.step, note, status.updated, status.pid, status.host)
 
     def _owner_gone(self, status: RunStatus) -> bool:
         if status.pid is None or status.host != socket.gethostname():

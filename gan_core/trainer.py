@@ -30,7 +30,7 @@ from gan_core.imaging import image_grid
 from gan_core.models import build_discriminator, build_generator, is_conditional
 from gan_core.runs import Run, RunStore
 
-# Streams of the per-step random generator; each kind of draw gets its own.
+# Streams of the per-step random draws; each kind of draw gets its own.
 _ORDER, _LATENT, _NOISE, _CONTROL = 0, 1, 2, 3
 
 
@@ -143,17 +143,27 @@ class GAN:
 
 
 # -- input pipeline ------------------------------------------------------------
+#
+# All in TensorFlow ops, no Python generator: besides keeping the GIL out of
+# the loop, creating a ``Dataset.from_generator`` iterator before the first
+# XLA step halved the speed of every later step on CPUs (dcgan32 on 2 cores:
+# about 410 vs 830 images/s, docs/BENCHMARKS.md).
 
-def _batch_for_step(dataset: ImageDataset, config: TrainConfig, step: int):
+def _step_seed(config: TrainConfig, stream: int, index: tf.Tensor) -> tf.Tensor:
+    return tf.random.experimental.stateless_fold_in(tf.constant([config.seed, stream], tf.int64), index)
+
+
+def batch_for_step(images: tf.Tensor, labels: tf.Tensor, config: TrainConfig, step: tf.Tensor) -> tuple:
     """The global batch of 0-based ``step``: images by a per-epoch shuffle, latents, label noise."""
-    count, size = len(dataset.images), config.batch_size
+    step = tf.cast(step, tf.int64)
+    count, size = tf.shape(images, out_type=tf.int64)[0], config.batch_size
     steps_per_epoch = count // size
-    epoch, position = divmod(step, steps_per_epoch)
-    order = _rng(config, _ORDER, epoch).permutation(count)
-    index = np.sort(order[position * size:(position + 1) * size])
-    latent = _rng(config, _LATENT, step).standard_normal((2, size, config.latent_dim)).astype(np.float32)
-    noise = (config.label_noise * _rng(config, _NOISE, step).random((2, size, 1))).astype(np.float32)
-    return dataset.images[index], dataset.labels[index].astype(np.int32), latent[0], latent[1], noise[0], noise[1]
+    epoch, position = step // steps_per_epoch, step % steps_per_epoch
+    order = tf.random.experimental.stateless_shuffle(tf.range(count), seed=_step_seed(config, _ORDER, epoch))
+    index = tf.sort(order[position * size:(position + 1) * size])
+    latent = tf.random.stateless_normal((2, size, config.latent_dim), seed=_step_seed(config, _LATENT, step))
+    noise = config.label_noise * tf.random.stateless_uniform((2, size, 1), seed=_step_seed(config, _NOISE, step))
+    return tf.gather(images, index), tf.gather(labels, index), latent[0], latent[1], noise[0], noise[1]
 
 
 def batches(dataset: ImageDataset, config: TrainConfig, start_step: int,
@@ -163,29 +173,22 @@ def batches(dataset: ImageDataset, config: TrainConfig, start_step: int,
     Each input pipeline slices its replicas' share out of the same global
     batch, so the data a step sees does not depend on the number of devices.
     """
+    images, labels = tf.constant(dataset.images), tf.constant(dataset.labels, tf.int32)
 
     def dataset_fn(context: tf.distribute.InputContext) -> tf.data.Dataset:
         per_replica = context.get_per_replica_batch_size(config.batch_size)
         replicas_here = context.num_replicas_in_sync // context.num_input_pipelines
-        first = context.input_pipeline_id * replicas_here
+        rows = replicas_here * per_replica
+        first = context.input_pipeline_id * rows
 
-        def chunks():
-            for step in range(start_step, config.steps):
-                batch = _batch_for_step(dataset, config, step)
-                for replica in range(first, first + replicas_here):
-                    part = slice(replica * per_replica, (replica + 1) * per_replica)
-                    yield tuple(array[part] for array in batch)
+        def this_pipelines_parts(step):  # (replicas_here, per_replica, ...) per tensor
+            return tuple(
+                tf.reshape(array[first:first + rows], (replicas_here, per_replica, *array.shape[1:]))
+                for array in batch_for_step(images, labels, config, step)
+            )
 
-        size, latent = config.image_size, config.latent_dim
-        signature = (
-            tf.TensorSpec((per_replica, size, size, 3), tf.uint8),
-            tf.TensorSpec((per_replica,), tf.int32),
-            tf.TensorSpec((per_replica, latent), tf.float32),
-            tf.TensorSpec((per_replica, latent), tf.float32),
-            tf.TensorSpec((per_replica, 1), tf.float32),
-            tf.TensorSpec((per_replica, 1), tf.float32),
-        )
-        return tf.data.Dataset.from_generator(chunks, output_signature=signature).prefetch(tf.data.AUTOTUNE)
+        steps = tf.data.Dataset.range(start_step, config.steps)
+        return steps.map(this_pipelines_parts).unbatch().prefetch(tf.data.AUTOTUNE)
 
     return iter(strategy.distribute_datasets_from_function(dataset_fn))
 
@@ -443,12 +446,23 @@ def create_run(config: TrainConfig, store: RunStore, dataset: ImageDataset, extr
                         extra={"dataset": about, **(extra or {})})
 
 
+def check_same_dataset(run: Run, dataset: ImageDataset) -> None:
+    """Refuse to continue ``run`` on images other than those it started on."""
+    recorded = run.read_record().get("dataset_fingerprint")
+    if recorded and recorded != dataset.fingerprint:
+        raise ConfigError(
+            f"The images in '{run.config().dataset}' changed since run {run.id} started, so training it further "
+            "would mix two datasets. Restore the original files, or start a new run."
+        )
+
+
 def train_run(run: Run, dataset: ImageDataset, *, on_event: EventCallback | None = None,
               control: TrainControl | None = None) -> str:
     """Train ``run`` from its latest checkpoint (or from scratch); returns the final state.
 
     Any unexpected error marks the run ``failed`` with the error text and is re-raised.
     """
+    check_same_dataset(run, dataset)  # before the try: a refusal leaves the run's status as it was
     trainer = None
     try:
         trainer = Trainer(run, dataset, on_event=on_event, control=control)
@@ -475,14 +489,7 @@ def start_run(config: TrainConfig, store: RunStore | None = None, *, dataset: Im
 def resume_run(run: Run, *, dataset: ImageDataset | None = None, on_event: EventCallback | None = None,
                control: TrainControl | None = None) -> str:
     """Continue a stopped, paused or crashed run from its last checkpoint."""
-    config = run.config()
-    dataset = dataset or load_training_data(config)
-    recorded = run.read_record().get("dataset_fingerprint")
-    if recorded and recorded != dataset.fingerprint:
-        raise ConfigError(
-            f"The dataset '{config.dataset}' changed since run {run.id} started, so resuming would mix two "
-            "datasets. Restore the original files, or start a new run."
-        )
+    dataset = dataset or load_training_data(run.config())
     return train_run(run, dataset, on_event=on_event, control=control)
 
 

@@ -19,7 +19,7 @@ from gan_core.compare import (
 )
 from gan_core.config import ConfigError, make_config
 from gan_core.runs import RunStore
-from gan_core.trainer import GAN, Trainer, _batch_for_step, load_training_data
+from gan_core.trainer import GAN, Trainer, batch_for_step, load_training_data
 
 
 def base_config(folder, **overrides):
@@ -38,8 +38,8 @@ def test_runs_of_a_group_start_from_identical_weights_and_see_identical_batches(
     for a, b in zip(trainers[0].gan.discriminator.weights, trainers[1].gan.discriminator.weights, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     for step in range(3):
-        for a, b in zip(_batch_for_step(dataset, slow.config(), step), _batch_for_step(dataset, fast.config(), step),
-                        strict=True):
+        batches = [batch_for_step(dataset.images, dataset.labels, run.config(), step) for run in (slow, fast)]
+        for a, b in zip(*batches, strict=True):
             np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(trainers[0].control_z, trainers[1].control_z)
     assert (slow.config().lr_g, fast.config().lr_g) == (1e-4, 2e-4)

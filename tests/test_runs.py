@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -37,16 +38,29 @@ def test_metrics_survive_a_torn_last_line(tmp_path):
     assert run.read_metrics().empty
 
 
+def owned_by_a_dead_process(run, state: str, step: int) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    run.set_status(state, step=step)
+    status_file = run.path / "status.json"
+    status_file.write_text(status_file.read_text().replace(f'"pid": {os.getpid()}', f'"pid": {int(dead.stdout)}'))
+
+
 def test_a_run_whose_process_died_reads_as_interrupted(tmp_path):
     run = make_run(RunStore(tmp_path))
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    run.set_status("running", step=4)
-    status_file = run.path / "status.json"
-    status_file.write_text(status_file.read_text().replace(f'"pid": {__import__("os").getpid()}',
-                                                           f'"pid": {int(dead.stdout)}'))
+    owned_by_a_dead_process(run, "running", step=4)
     status = run.status()
     assert status.state == "failed" and status.step == 4
     assert "Interrupted" in status.error and "Resume" in status.error
+
+
+def test_a_run_queued_in_a_process_that_died_reads_as_stopped(tmp_path):
+    run = make_run(RunStore(tmp_path))
+    owned_by_a_dead_process(run, "queued", step=7)
+    status = run.status()
+    assert status.state == "stopped" and status.step == 7
+    assert "queued in stopped" in status.error and "Resume" in status.error
+    run.set_status("queued", step=7)  # queued by this live process: still waiting
+    assert run.status().state == "queued"
 
 
 def test_unfinished_checkpoint_folders_are_not_offered(tmp_path):

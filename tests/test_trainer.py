@@ -107,6 +107,20 @@ def test_a_crash_between_checkpoints_resumes_from_the_last_one(tiny_folder, tmp_
     assert list(run.read_metrics()["step"]) == [1, 2, 3, 4, 5]
 
 
+def test_a_run_is_not_trained_further_on_changed_images(tiny_folder, tmp_path):
+    store = RunStore(tmp_path / "runs")
+    control = TrainControl()
+    run = start_run(tiny_config(tiny_folder), store, on_event=stop_at(3, control), control=control)
+    (tiny_folder / "shoes" / "shoes_000.png").unlink()  # the folder the run started on changes
+    changed = load_training_data(run.config())
+    for train_further in (lambda: resume_run(run), lambda: train_run(run, changed)):
+        with pytest.raises(ConfigError, match="changed since run .* started.*Restore the original files"):
+            train_further()
+    status = run.status()
+    assert status.state == "stopped" and status.step == 3  # refused before anything was touched
+    assert run.latest_checkpoint()[0] == 3 and list(run.read_metrics()["step"]) == [1, 2, 3]
+
+
 def test_pause_then_resume_continues_the_same_job(tiny_folder, tmp_path):
     control = TrainControl()
     seen = []
@@ -180,14 +194,23 @@ def test_mirrored_strategy_on_two_logical_cpus(tiny_folder, tmp_path):
         from gan_core.distribute import make_strategy
         config = make_config("dcgan32", dataset={str(tiny_folder)!r}, batch_size=8, steps=3, sample_every=3,
                              checkpoint_every=3, grid_size=4, latent_dim=8, distribute="mirrored")
-        print("replicas", make_strategy(config).num_replicas_in_sync)
+        strategy = make_strategy(config)
+        print("replicas", strategy.num_replicas_in_sync)
+        # each replica gets its half of the very batch one device would see
+        from gan_core.trainer import batch_for_step, batches, load_training_data
+        dataset = load_training_data(config)
+        parts = next(batches(dataset, config, 1, strategy))
+        for split, whole in zip(parts, batch_for_step(dataset.images, dataset.labels, config, 1), strict=True):
+            halves = [t.numpy() for t in strategy.experimental_local_results(split)]
+            assert [len(h) for h in halves] == [4, 4] and (tf.concat(halves, 0).numpy() == whole.numpy()).all()
+        print("batches split")
         run = start_run(config, RunStore({str(tmp_path / "runs")!r}))
         print("state", run.status().state, len(run.read_metrics()))
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
                             cwd=Path(__file__).resolve().parents[1])
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "replicas 2" in result.stdout
+    assert "replicas 2" in result.stdout and "batches split" in result.stdout
     assert "state finished 3" in result.stdout
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from gan_core.config import ConfigError, TrainConfig
+from gan_core.config import TrainConfig
 from gan_core.jobs import Job
 from gan_core.runs import Run
-from gan_core.trainer import create_run
+from gan_core.trainer import check_same_dataset, create_run
 from ui import datasets, state
 
 # A run in one of these states, with no live job in this server, can continue from its last checkpoint
-# ('running'/'paused' of a dead process already read as 'failed'). 'queued' is here because a run that
-# was queued when the server stopped stays 'queued' on disk.
-RESUMABLE_STATES = ("queued", "stopped", "failed", "diverged")
+# ('running'/'paused' of a dead process read as 'failed', 'queued' of a dead process as 'stopped').
+RESUMABLE_STATES = ("stopped", "failed", "diverged")
 
 
 def start(config: TrainConfig) -> Run:
@@ -34,10 +33,7 @@ def resume(run: Run) -> Job:
     """Queue ``run`` again; it continues from its newest checkpoint, also after a server restart."""
     config = run.config()
     dataset = datasets.load_for_training(config)
-    recorded = run.read_record().get("dataset_fingerprint")
-    if recorded and recorded != dataset.fingerprint:
-        raise ConfigError(f"The images in '{config.dataset}' changed since run {run.id} started, so resuming "
-                          "would mix two datasets. Restore the original files, or start a new run.")
+    check_same_dataset(run, dataset)  # before queueing, so the page says it at once
     job = state.job_manager().submit(run, lambda: dataset)
     state.set_current_run(run.id)
     return job

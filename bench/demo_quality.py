@@ -15,8 +15,10 @@ Each ``--variant NAME[:PRESET][:key=value,...]`` is one training setup on the bu
 * **KID×1000** between real and generated images in the judge's feature space (lower is better).
 
 The judge is a small CNN trained on 85% of the demo at the same image size; its accuracy on the
-other 15% is printed so the scores can be trusted. Grids of generated images at every mark go to
-``--out`` (class per row for conditional models). This is a benchmark, not a test: minutes per run.
+other 15% is printed so the scores can be trusted. A trained judge is kept in ``--judge-cache``
+(default ``bench_out/judges``) and reused while the demo is unchanged. Grids of generated images
+at every mark go to ``--out`` (class per row for conditional models). This is a benchmark, not a
+test: minutes per run.
 """
 
 from __future__ import annotations

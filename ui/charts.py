@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from gan_core.curves import downsample, smooth
 
-MAX_POINTS = 1000
+MAX_POINTS = 500  # per line: 1,000 cost the browser more CPU, taken from training (docs/BENCHMARKS.md)
 _COLOURS = {"d_loss": "#d62728", "g_loss": "#1f77b4", "d_real": "#2ca02c", "d_fake": "#ff7f0e"}
 _NAMES = {"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(real)", "d_fake": "D(fake)"}
 # (columns, x axis, y axis, title) of the two side-by-side panels

@@ -146,8 +146,8 @@ class GAN:
 #
 # All in TensorFlow ops, no Python generator: besides keeping the GIL out of
 # the loop, creating a ``Dataset.from_generator`` iterator before the first
-# XLA step halved the speed of every later step on CPUs (dcgan32 on 2 cores:
-# about 410 vs 830 images/s, docs/BENCHMARKS.md).
+# XLA step halved the speed of every later step on CPUs (the training loop at
+# dcgan32 on 2 cores: 377 vs 727 images/s, bench/input_pipeline.py).
 
 def _step_seed(config: TrainConfig, stream: int, index: tf.Tensor) -> tf.Tensor:
     return tf.random.experimental.stateless_fold_in(tf.constant([config.seed, stream], tf.int64), index)

@@ -45,22 +45,16 @@ def owned_by_a_dead_process(run, state: str, step: int) -> None:
     status_file.write_text(status_file.read_text().replace(f'"pid": {os.getpid()}', f'"pid": {int(dead.stdout)}'))
 
 
-def test_a_run_whose_process_died_reads_as_interrupted(tmp_path):
+@pytest.mark.parametrize(
+    ("state", "reads_as", "says"),
+    [("running", "failed", "Interrupted"), ("paused", "failed", "Interrupted"), ("queued", "stopped", "queued in")],
+)
+def test_a_run_whose_process_died_reads_as_interrupted_or_stopped(tmp_path, state, reads_as, says):
     run = make_run(RunStore(tmp_path))
-    owned_by_a_dead_process(run, "running", step=4)
+    owned_by_a_dead_process(run, state, step=4)
     status = run.status()
-    assert status.state == "failed" and status.step == 4
-    assert "Interrupted" in status.error and "Resume" in status.error
-
-
-def test_a_run_queued_in_a_process_that_died_reads_as_stopped(tmp_path):
-    run = make_run(RunStore(tmp_path))
-    owned_by_a_dead_process(run, "queued", step=7)
-    status = run.status()
-    assert status.state == "stopped" and status.step == 7
-    assert "queued in stopped" in status.error and "Resume" in status.error
-    run.set_status("queued", step=7)  # queued by this live process: still waiting
-    assert run.status().state == "queued"
+    assert status.state == reads_as and status.step == 4
+    assert says in status.error and "Resume" in status.error
 
 
 def test_unfinished_checkpoint_folders_are_not_offered(tmp_path):
